@@ -1,0 +1,185 @@
+"""Trajectories of a mediated Markov game, and Monte Carlo estimates of exact quantities.
+
+A trajectory keeps, at every step, the state, the joint action the mediator recommended,
+the joint action actually played (they differ when an agent deviates) and every agent's
+reward. Sampling under a deviation ``phi_i`` draws from ``pi_{sigma, phi_i}`` (paper
+section 3) while recording the recommendations that produced it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from regretgap import _kernels
+from regretgap.deviations import agent_axes, as_deviation
+from regretgap.errors import ValidationError
+from regretgap.game import MarkovGame
+from regretgap.policies import _check_agent, as_policy
+
+
+@dataclass(frozen=True)
+class Trajectories:
+    """``n`` trajectories of horizon ``H``.
+
+    Attributes:
+        states: ``s_h``, ``[n, H]`` ints.
+        recommended: the mediator's joint recommendation ``a_h``, ``[n, H]`` ints.
+        played: the joint action played, ``[n, H]`` ints (equals ``recommended`` unless an
+            agent deviated).
+        rewards: ``r_i(s_h, played_h)``, ``[n, H, m]``.
+        deviator: the agent that followed a deviation in each trajectory, ``[n]`` ints,
+            ``-1`` when everyone obeyed.
+    """
+
+    states: np.ndarray
+    recommended: np.ndarray
+    played: np.ndarray
+    rewards: np.ndarray
+    deviator: np.ndarray
+
+    def __post_init__(self) -> None:
+        n, horizon = np.shape(self.states)
+        for name in ("recommended", "played"):
+            if np.shape(getattr(self, name)) != (n, horizon):
+                raise ValidationError(
+                    f"{name} must have shape {(n, horizon)}, got {np.shape(getattr(self, name))}"
+                )
+        if np.ndim(self.rewards) != 3 or np.shape(self.rewards)[:2] != (n, horizon):
+            raise ValidationError(
+                f"rewards must have shape [n, H, m] with n={n}, H={horizon}, got "
+                f"{np.shape(self.rewards)}"
+            )
+        if np.shape(self.deviator) != (n,):
+            raise ValidationError(f"deviator must have shape ({n},), got {np.shape(self.deviator)}")
+
+    def __len__(self) -> int:
+        return int(self.states.shape[0])
+
+    @property
+    def returns(self) -> np.ndarray:
+        """Per-trajectory, per-agent returns ``sum_h r_i``, ``[n, m]``."""
+        return self.rewards.sum(axis=1)
+
+
+def _inverse_cdf(p: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Row-wise draw from the distributions ``p [n, K]`` with uniforms ``u [n]`` in [0, 1).
+
+    Uses ``x = (1 - u) * total`` in ``(0, total]`` and the first index whose cumulative sum
+    reaches ``x``: an action of probability 0 can never be drawn, even at round-off.
+    """
+    cum = np.cumsum(p, axis=1)
+    x = (1.0 - u) * cum[:, -1]
+    return np.minimum((cum < x[:, None]).sum(axis=1), p.shape[1] - 1)
+
+
+def sample_trajectories(
+    game: MarkovGame,
+    sigma: Any,
+    n: int,
+    *,
+    rng: np.random.Generator,
+    agent: int | None = None,
+    deviation: Any = None,
+) -> Trajectories:
+    """Sample ``n`` trajectories of the mediated game.
+
+    Args:
+        sigma: mediator policy ``[H, S, A]`` or ``[S, A]``.
+        n: number of trajectories (>= 1).
+        rng: the only source of randomness.
+        agent, deviation: when given, ``agent`` plays ``deviation[h, s, a_i]`` instead of its
+            recommendation ``a_i`` (a table ``[H, S, n_i]``, ``[S, n_i]`` or ``[n_i]``).
+
+    Returns:
+        :class:`Trajectories` with recommended and played joint actions.
+    """
+    pol = as_policy(game, sigma)
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise ValidationError(f"n must be a positive integer, got {n!r}")
+    if not isinstance(rng, np.random.Generator):
+        raise ValidationError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
+    if (agent is None) != (deviation is None):
+        raise ValidationError("give both agent and deviation, or neither")
+    phi = None
+    if agent is not None:
+        agent = _check_agent(game, agent)
+        phi = as_deviation(game, agent, deviation)
+        idx = agent_axes(game, agent)
+        own = np.empty(game.num_joint_actions, dtype=np.int64)
+        rest = np.empty(game.num_joint_actions, dtype=np.int64)
+        ai, r = np.unravel_index(np.arange(idx.size), idx.shape)
+        own[idx.ravel()], rest[idx.ravel()] = ai, r
+    t = game.transitions
+    horizon, a_count = game.horizon, game.num_joint_actions
+    states = np.empty((n, horizon), dtype=np.int64)
+    rec = np.empty((n, horizon), dtype=np.int64)
+    played = np.empty((n, horizon), dtype=np.int64)
+    s = _inverse_cdf(np.broadcast_to(game.initial, (n, game.num_states)), rng.random(n))
+    for h in range(horizon):
+        states[:, h] = s
+        rec[:, h] = _inverse_cdf(pol[h, s], rng.random(n))
+        played[:, h] = rec[:, h]
+        if phi is not None:
+            b = phi[h, s, own[rec[:, h]]]
+            played[:, h] = idx[b, rest[rec[:, h]]]
+        if h < horizon - 1:
+            rows = s * a_count + played[:, h]
+            s = _kernels.sample_successors(t.indptr, t.indices, t.data, rows, rng.random(n))
+    rewards = np.moveaxis(game.rewards[:, states, played], 0, -1)
+    deviator = np.full(n, -1 if agent is None else agent, dtype=np.int64)
+    return Trajectories(states, rec, played, rewards, deviator)
+
+
+@dataclass(frozen=True)
+class MonteCarloEstimate:
+    """Sample mean of per-agent returns with its uncertainty.
+
+    Attributes:
+        mean: ``[m]`` estimated ``J_i``.
+        stderr: ``[m]`` standard errors.
+        n: number of trajectories.
+        low, high: ``[m]`` bounds of one trajectory's return (``H min r_i``, ``H max r_i``),
+            used by the Hoeffding interval.
+    """
+
+    mean: np.ndarray
+    stderr: np.ndarray
+    n: int
+    low: np.ndarray
+    high: np.ndarray
+
+    def hoeffding_halfwidth(self, delta: float) -> np.ndarray:
+        """Half-width ``t`` with ``P(|mean_i - J_i| >= t) <= delta`` for each agent (Hoeffding)."""
+        if not 0 < delta < 1:
+            raise ValidationError(f"delta must lie in (0, 1), got {delta}")
+        return (self.high - self.low) * np.sqrt(np.log(2.0 / delta) / (2.0 * self.n))
+
+
+def monte_carlo_values(
+    game: MarkovGame,
+    sigma: Any,
+    n: int,
+    *,
+    rng: np.random.Generator,
+    agent: int | None = None,
+    deviation: Any = None,
+) -> MonteCarloEstimate:
+    """Monte Carlo estimate of ``J_i(pi_sigma)`` (or ``J_i(pi_{sigma, phi})`` under a deviation).
+
+    Returns:
+        :class:`MonteCarloEstimate`; compare with :func:`regretgap.values` through
+        :meth:`MonteCarloEstimate.hoeffding_halfwidth`.
+    """
+    traj = sample_trajectories(game, sigma, n, rng=rng, agent=agent, deviation=deviation)
+    ret = traj.returns
+    per_step = game.rewards.reshape(game.num_agents, -1)
+    return MonteCarloEstimate(
+        mean=ret.mean(axis=0),
+        stderr=ret.std(axis=0, ddof=1) / np.sqrt(n) if n > 1 else np.full(game.num_agents, np.inf),
+        n=n,
+        low=game.horizon * per_step.min(axis=1),
+        high=game.horizon * per_step.max(axis=1),
+    )
