@@ -57,8 +57,10 @@ def main() -> None:
     ours = best_of(lambda: rg.regret(game, sigma), args.repeats)
     rep = rg.regret(game, sigma)
     print(f"floor: {game.horizon} CSR mat-vecs with one vector: {floor:.3f} s")
-    print(f"ours: regret (values + both agents' best responses): {ours:.3f} s, "
-          f"regret = {rep.value:.4f}")
+    print(
+        f"ours: regret (values + both agents' best responses): {ours:.3f} s, "
+        f"regret = {rep.value:.4f}"
+    )
     print(f"ratio ours/floor = {ours / floor:.2f}  (target <= 3)")
 
     try:
@@ -69,17 +71,19 @@ def main() -> None:
     num_rows = game.num_states * game.num_joint_actions
     s_idx = np.repeat(np.arange(game.num_states), game.num_joint_actions)
     a_idx = np.tile(np.arange(game.num_joint_actions), game.num_states)
-    ddp = qe.markov.DiscreteDP(
-        game.rewards[0].reshape(num_rows), t, 1.0, s_idx, a_idx
-    )
+    ddp = qe.markov.DiscreteDP(game.rewards[0].reshape(num_rows), t, 1.0, s_idx, a_idx)
     peer = best_of(lambda: qe.markov.backward_induction(ddp, game.horizon), args.repeats)
     vs, _ = qe.markov.backward_induction(ddp, game.horizon)
-    print(f"peer: quantecon backward_induction, one agent's MDP (S={game.num_states}, "
-          f"A={game.num_joint_actions}): {peer:.3f} s")
+    print(
+        f"peer: quantecon backward_induction, one agent's MDP (S={game.num_states}, "
+        f"A={game.num_joint_actions}): {peer:.3f} s"
+    )
     print(f"ratio ours/quantecon = {ours / peer:.2f}  (ours solves 2 best responses + 2 values)")
-    print(f"peer ratio quantecon/floor = {peer / floor:.2f}; "
-          f"max_a-MDP optimum >= agent-0 BR: {float(game.initial @ vs[0]):.4f} >= "
-          f"{rep.values[0] + rep.per_agent[0]:.4f}")
+    print(
+        f"peer ratio quantecon/floor = {peer / floor:.2f}; "
+        f"max_a-MDP optimum >= agent-0 BR: {float(game.initial @ vs[0]):.4f} >= "
+        f"{rep.values[0] + rep.per_agent[0]:.4f}"
+    )
 
 
 if __name__ == "__main__":

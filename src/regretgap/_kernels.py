@@ -76,8 +76,25 @@ def _gather(lo_state, hi_state, indptr, indices, data, x_next, q):  # pragma: no
 
 @njit(cache=True, nogil=True, fastmath=_FAST)
 def _reduce(
-    lo_state, hi_state, sigma_h, rew_h, q, x_out, col_mode, col_rew, col_agent, col_slot,
-    phi_fixed, phi_out, joint_index, own, rest, num_actions, dev, sig_t, q_t,
+    lo_state,
+    hi_state,
+    sigma_h,
+    rew_h,
+    q,
+    x_out,
+    col_mode,
+    col_rew,
+    col_agent,
+    col_slot,
+    phi_fixed,
+    phi_out,
+    joint_index,
+    own,
+    rest,
+    num_actions,
+    dev,
+    sig_t,
+    q_t,
 ):  # pragma: no cover - compiled
     """Add rewards and reduce ``q`` per column mode for states ``lo_state..hi_state-1``."""
     num_joint = q.shape[1]
@@ -194,9 +211,25 @@ def backward_step(
         q = np.empty((CHUNK, num_joint, num_cols))
         _gather(lo, hi, indptr, indices, data, x_next, q)
         _reduce(
-            lo, hi, sigma_h, rew_h, q, x_out, col_mode, col_rew, col_agent, col_slot,
-            phi_fixed, phi_out, joint_index, own, rest, num_actions,
-            np.empty((nmax, nmax)), np.empty((nmax, rmax)), np.empty((rmax, nmax)),
+            lo,
+            hi,
+            sigma_h,
+            rew_h,
+            q,
+            x_out,
+            col_mode,
+            col_rew,
+            col_agent,
+            col_slot,
+            phi_fixed,
+            phi_out,
+            joint_index,
+            own,
+            rest,
+            num_actions,
+            np.empty((nmax, nmax)),
+            np.empty((nmax, rmax)),
+            np.empty((rmax, nmax)),
         )
 
 

@@ -39,12 +39,16 @@ def _demo(args: argparse.Namespace) -> int:
         return 0
     print("Theorem 4.5 (value is easy, regret is hard): the learner matches the expert's")
     print("occupancy measure exactly, yet agents gain H - 2 by deviating from it.\n")
-    print(f"{'H':>4} {'value gap':>10} {'regret gap':>11} {'proof (H-2)':>12} "
-          f"{'uniform at s1':>14}  states deviations reach but the expert never visits")
+    print(
+        f"{'H':>4} {'value gap':>10} {'regret gap':>11} {'proof (H-2)':>12} "
+        f"{'uniform at s1':>14}  states deviations reach but the expert never visits"
+    )
     for r in rows:
-        print(f"{r['H']:>4} {r['value_gap']:>10.4f} {r['regret_gap']:>11.4f} "
-              f"{r['proof_regret_gap']:>12.4f} {r['regret_gap_uniform_at_s1']:>14.4f}  "
-              f"{r['uncovered_states']}")
+        print(
+            f"{r['H']:>4} {r['value_gap']:>10.4f} {r['regret_gap']:>11.4f} "
+            f"{r['proof_regret_gap']:>12.4f} {r['regret_gap_uniform_at_s1']:>14.4f}  "
+            f"{r['uncovered_states']}"
+        )
     return 0
 
 
@@ -69,8 +73,14 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser(
         "demo", help="Theorem 4.5: value gap 0, regret gap H - 2 (the default job)"
     )
-    demo.add_argument("--horizons", type=_positive_horizon, nargs="+", default=[2, 5, 10, 20],
-                      metavar="H", help="horizons to evaluate (default: 2 5 10 20)")
+    demo.add_argument(
+        "--horizons",
+        type=_positive_horizon,
+        nargs="+",
+        default=[2, 5, 10, 20],
+        metavar="H",
+        help="horizons to evaluate (default: 2 5 10 20)",
+    )
     demo.add_argument("--json", action="store_true", help="machine-readable output")
     demo.set_defaults(func=_demo)
     return parser

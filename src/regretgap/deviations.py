@@ -81,9 +81,7 @@ def constant_deviation(game: MarkovGame, agent: int, b: Any) -> np.ndarray:
     agent = _check_agent(game, agent)
     b = np.asarray(b)
     full = np.broadcast_to(b, (game.horizon, game.num_states)) if b.ndim < 3 else b
-    return as_deviation(
-        game, agent, np.repeat(full[..., None], game.num_actions[agent], axis=-1)
-    )
+    return as_deviation(game, agent, np.repeat(full[..., None], game.num_actions[agent], axis=-1))
 
 
 def swap_deviations(game: MarkovGame, agent: int) -> list[np.ndarray]:

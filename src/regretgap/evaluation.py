@@ -48,7 +48,7 @@ class BestResponse(NamedTuple):
 
 
 class Regret(NamedTuple):
-    """Regret of a mediator policy, ``R_Phi(sigma) = max_i max_phi J_i(pi_{sigma,phi}) - J_i(pi_sigma)``.
+    """Regret ``R_Phi(sigma) = max_i max_phi J_i(pi_{sigma,phi}) - J_i(pi_sigma)`` (eq. 2).
 
     Attributes:
         value: the regret (eq. 2), a max over agents.
@@ -208,11 +208,23 @@ def _backward(
             n = game.num_actions[c.agent]
             phi_fixed[k, :, :n] = c.table[h, :1] if independent else c.table[h]
         _kernels.backward_step(
-            t.indptr, t.indices, t.data,
+            t.indptr,
+            t.indices,
+            t.data,
             np.ascontiguousarray(sigma[h]),
             rewards[h] if time_rewards else rewards,
-            x_next, x_out, modes, rows, agents, slots, phi_fixed, phi_all[h],
-            joint_index, own, rest, num_actions,
+            x_next,
+            x_out,
+            modes,
+            rows,
+            agents,
+            slots,
+            phi_fixed,
+            phi_all[h],
+            joint_index,
+            own,
+            rest,
+            num_actions,
         )
         # group-major copy for the next gather: x_next[g, s, j] = x_out[s, g*GROUP + j]
         x_next[...] = x_out.reshape(s_count, groups, _kernels.GROUP).transpose(1, 0, 2)
@@ -221,9 +233,7 @@ def _backward(
     root = game.initial @ x_out[:, :num_used]
     if keep:
         w = w[:, :, :num_used]
-    tables = [
-        phi_all[:, j, :, : game.num_actions[c.agent]] for j, c in enumerate(best)
-    ]
+    tables = [phi_all[:, j, :, : game.num_actions[c.agent]] for j, c in enumerate(best)]
     return root, tables, w
 
 
@@ -302,7 +312,7 @@ def _q_from_w(game: MarkovGame, rew: np.ndarray, w: np.ndarray) -> np.ndarray:
 
 
 def _finite_class(game: MarkovGame, agent: int, kind: Any) -> list[np.ndarray]:
-    """Identity first, then the class's tables (validated)."""
+    """The class's validated tables (the identity is implicit: it is the baseline)."""
     if isinstance(kind, str):
         raw = swap_deviations(game, agent)
     else:
@@ -310,13 +320,9 @@ def _finite_class(game: MarkovGame, agent: int, kind: Any) -> list[np.ndarray]:
             raw = list(kind)
         except TypeError as exc:
             raise ValidationError(
-                f"kind must be one of {DEVIATION_KINDS} or a list of deviation tables, "
-                f"got {kind!r}"
+                f"kind must be one of {DEVIATION_KINDS} or a list of deviation tables, got {kind!r}"
             ) from exc
-    n = game.num_actions[agent]
-    tables = [as_deviation(game, agent, np.arange(n))]
-    tables += [as_deviation(game, agent, phi) for phi in raw]
-    return tables
+    return [as_deviation(game, agent, phi) for phi in raw]
 
 
 def _check_kind(kind: Any) -> None:
@@ -333,12 +339,18 @@ def _best_responses(
     """Best responses of each agent ``i`` in ``kinds`` over class ``kinds[i]``, one pass."""
     agents = sorted(kinds)
     cols = [_Column(_kernels.FOLLOW, i) for i in agents]
-    finite = {
-        i: _finite_class(game, i, kinds[i]) for i in agents if kinds[i] not in ("ce", "cce")
-    }
+    finite = {i: _finite_class(game, i, kinds[i]) for i in agents if kinds[i] not in ("ce", "cce")}
+    ident = {i: np.arange(game.num_actions[i]) for i in agents}
     for i in agents:
         if i in finite:
-            cols += [_Column(_kernels.FIXED, i, i, t) for t in finite[i]]
+            # an identity table is scored as the followed policy: the same arithmetic as
+            # the baseline, so its gain is exactly 0
+            cols += [
+                _Column(_kernels.FOLLOW, i)
+                if np.array_equal(t, np.broadcast_to(ident[i], t.shape))
+                else _Column(_kernels.FIXED, i, i, t)
+                for t in finite[i]
+            ]
         else:
             mode = _kernels.BEST_CE if kinds[i] == "ce" else _kernels.BEST_CCE
             cols.append(_Column(mode, i, i))
@@ -348,9 +360,10 @@ def _best_responses(
     for j, i in enumerate(agents):
         baseline = float(root[j])
         if i in finite:
-            vals = root[pos : pos + len(finite[i])]
-            k = int(np.argmax(vals))  # first max: the identity wins ties
-            value, table = float(vals[k]), finite[i][k]
+            vals = np.concatenate([[baseline], root[pos : pos + len(finite[i])]])
+            k = int(np.argmax(vals))  # first max: obeying (k = 0) wins ties
+            value = float(vals[k])
+            table = finite[i][k - 1] if k else as_deviation(game, i, ident[i])
             pos += len(finite[i])
         else:
             value, table = float(root[pos]), tables[dp]
@@ -358,7 +371,7 @@ def _best_responses(
             if kinds[i] == "cce" and value <= baseline:
                 # the identity belongs to the class: obeying is the best response
                 value = baseline
-                table = as_deviation(game, i, np.arange(game.num_actions[i]))
+                table = as_deviation(game, i, ident[i])
         out[i] = BestResponse(value, max(value - baseline, 0.0), table, i, baseline)
     return out
 

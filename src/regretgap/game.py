@@ -40,9 +40,7 @@ def _as_num_actions(num_actions: Any) -> tuple[int, ...]:
         raise ValidationError("num_actions must name at least one agent, got ()")
     for i, (n, raw) in enumerate(zip(sizes, num_actions, strict=True)):
         if n < 1 or n != raw:
-            raise ValidationError(
-                f"num_actions[{i}] must be a positive integer, got {raw!r}"
-            )
+            raise ValidationError(f"num_actions[{i}] must be a positive integer, got {raw!r}")
     return sizes
 
 
@@ -93,7 +91,7 @@ def _validate_transitions(
         s, a = divmod(int(bad[0]), num_joint)
         raise ValidationError(
             f"transition row of state {s}, joint action {_describe(a, num_actions)} "
-            f"sums to {row_sums[bad[0]]!r}, not 1 ({bad.size} such rows)"
+            f"sums to {float(row_sums[bad[0]]):.12g}, not 1 ({bad.size} such rows)"
         )
     return t
 
@@ -160,7 +158,7 @@ class MarkovGame:
             s = int(np.flatnonzero(~(np.isfinite(initial) & (initial >= 0)))[0])
             raise ValidationError(f"initial[{s}] is {initial[s]}: must be finite and >= 0")
         if abs(initial.sum() - 1.0) > PROB_ATOL:
-            raise ValidationError(f"initial sums to {initial.sum()!r}, not 1")
+            raise ValidationError(f"initial sums to {float(initial.sum()):.12g}, not 1")
         t.indices.flags.writeable = False
         t.indptr.flags.writeable = False
         t.data.flags.writeable = False
@@ -200,9 +198,7 @@ class MarkovGame:
         """
         parts = tuple(np.asarray(x) for x in actions)
         if len(parts) != self.num_agents:
-            raise ValidationError(
-                f"expected {self.num_agents} per-agent actions, got {len(parts)}"
-            )
+            raise ValidationError(f"expected {self.num_agents} per-agent actions, got {len(parts)}")
         for i, (x, n) in enumerate(zip(parts, self.num_actions, strict=True)):
             if np.any((x < 0) | (x >= n)):
                 raise ValidationError(f"agent {i}'s action {x} is outside 0..{n - 1}")
@@ -213,9 +209,7 @@ class MarkovGame:
         """Per-agent actions ``(a_0, ..., a_{m-1})`` of flat joint index (or array) ``a``."""
         a = np.asarray(a)
         if np.any((a < 0) | (a >= self.num_joint_actions)):
-            raise ValidationError(
-                f"joint action {a} is outside 0..{self.num_joint_actions - 1}"
-            )
+            raise ValidationError(f"joint action {a} is outside 0..{self.num_joint_actions - 1}")
         parts = np.unravel_index(a, self.num_actions)
         if a.ndim == 0:
             return tuple(int(p) for p in parts)
@@ -239,8 +233,11 @@ class MarkovGame:
         s_count, a_count = self.num_states, self.num_joint_actions
         # [S, S'] nonzero where some joint action moves s to s'
         collapse = sp.csr_matrix(
-            (np.ones(s_count * a_count), np.arange(s_count * a_count),
-             np.arange(0, s_count * a_count + 1, a_count)),
+            (
+                np.ones(s_count * a_count),
+                np.arange(s_count * a_count),
+                np.arange(0, s_count * a_count + 1, a_count),
+            ),
             shape=(s_count, s_count * a_count),
         )
         step = (collapse @ self.transitions).T.tocsr()

@@ -47,8 +47,8 @@ def as_policy(game: MarkovGame, sigma: Any, *, name: str = "sigma") -> np.ndarra
         h, st = np.argwhere(off)[0]
         where = f"state {st}" if stationary else f"step {h}, state {st}"
         raise ValidationError(
-            f"{name} at {where} sums to {sums[h, st]!r}, not 1: rows must be distributions "
-            f"over the {a} joint actions ({int(off.sum())} such rows)"
+            f"{name} at {where} sums to {float(sums[h, st]):.12g}, not 1: rows must be "
+            f"distributions over the {a} joint actions ({int(off.sum())} such rows)"
         )
     if stationary:
         return np.broadcast_to(arr, (horizon, s, a))
@@ -67,9 +67,7 @@ def deterministic_policy(game: MarkovGame, joint_actions: Any) -> np.ndarray:
     """
     acts = np.asarray(joint_actions)
     if acts.shape not in ((game.num_states,), (game.horizon, game.num_states)):
-        raise ValidationError(
-            f"joint_actions must have shape [S] or [H, S], got {acts.shape}"
-        )
+        raise ValidationError(f"joint_actions must have shape [S] or [H, S], got {acts.shape}")
     if not np.issubdtype(acts.dtype, np.integer):
         raise ValidationError(f"joint_actions must be integers, got dtype {acts.dtype}")
     if acts.size and (acts.min() < 0 or acts.max() >= game.num_joint_actions):
@@ -95,9 +93,10 @@ def product_policy(game: MarkovGame, per_agent: Any) -> np.ndarray:
     if len(parts) != game.num_agents:
         raise ValidationError(f"expected {game.num_agents} per-agent policies, got {len(parts)}")
     lead = parts[0].shape[:-1]
+    leads = ((game.num_states,), (game.horizon, game.num_states))
     out = np.ones((*lead, 1))
     for i, (p, n) in enumerate(zip(parts, game.num_actions, strict=True)):
-        if p.shape != (*lead, n) or lead not in ((game.num_states,), (game.horizon, game.num_states)):
+        if p.shape != (*lead, n) or lead not in leads:
             raise ValidationError(
                 f"per-agent policy {i} has shape {p.shape}, expected {(*lead, n)} with "
                 f"leading axes [S] or [H, S]"

@@ -60,8 +60,13 @@ def _lower(h: int) -> int:
     return 2 * h
 
 
-def _chain(horizon: int, num_actions: tuple[int, ...], branch_joint: int, entry_steps: int,
-           rewarded: list[int]) -> MarkovGame:
+def _chain(
+    horizon: int,
+    num_actions: tuple[int, ...],
+    branch_joint: int,
+    entry_steps: int,
+    rewarded: list[int],
+) -> MarkovGame:
     """Layered chain: ``s_0`` plus upper/lower states at steps ``1..H-1``.
 
     At steps ``h < entry_steps`` the current state moves to the next upper state only on
@@ -83,7 +88,7 @@ def _chain(horizon: int, num_actions: tuple[int, ...], branch_joint: int, entry_
                 t[s, branch_joint, nxt_up] = 1.0
             else:
                 t[s, :, nxt_up if (s != 0 and s == _upper(h)) else nxt_low] = 1.0
-    for s in ([0] if horizon == 1 else [_upper(horizon - 1), _lower(horizon - 1)]):
+    for s in [0] if horizon == 1 else [_upper(horizon - 1), _lower(horizon - 1)]:
         t[s, :, s] = 1.0  # last layer: absorbing (never used within the horizon)
     rewards = np.zeros((len(num_actions), num_states, num_joint))
     rewards[:, rewarded, :] = 1.0
@@ -113,7 +118,9 @@ def theorem_4_5(horizon: int) -> Construction:
     is told ``a_1``, probability 1/3).
     """
     if horizon < 2:
-        raise ValidationError(f"theorem_4_5 needs horizon >= 2 (s_1 lives at step 1), got {horizon}")
+        raise ValidationError(
+            f"theorem_4_5 needs horizon >= 2 (s_1 lives at step 1), got {horizon}"
+        )
     num_actions = (3, 3)
     a1a1, a2a1, a3a3 = 0, 3, 8  # ravel_multi_index((i, j), (3, 3)) = 3 i + j
     rewarded = [_upper(h) for h in range(2, horizon)]
@@ -151,11 +158,12 @@ def theorem_5_4(horizon: int, beta: float, epsilon: float, u: float) -> Construc
     ``expected``: ``regret_expert = (1 - 2 beta)(u' - 2) / 2``,
     ``regret_learner = regret_expert + eps H (u'-2) / (2 beta)``, ``regret_gap``,
     ``value_gap = 0`` (the learner only moves ``s_1``'s mass between ``a1a1`` and ``a3a3``,
-    which both lead to the unrewarded lower path), ``bc_error = eps`` (``E_{s ~ d_E} TV`` with the average
-    ``d``), ``irl_error = 2 eps`` (Corollary 5.6's moment gap, ``sum |rho_E - rho| `` with the
-    average occupancy), ``per_step_coverage = min(beta, 1 - 2 beta)``, ``value = beta (u'-2)``.
+    which both lead to the unrewarded lower path), ``bc_error = eps`` (``E_{s ~ d_E} TV``
+    with the average ``d``), ``irl_error = 2 eps`` (Corollary 5.6's moment gap
+    ``sum |rho_E - rho|`` of the average occupancy), ``per_step_coverage =
+    min(beta, 1 - 2 beta)``, ``value = beta (u'-2)``.
     """
-    u_int = int(floor(u))
+    u_int = floor(u)
     if not 2 <= u_int <= horizon:
         raise ValidationError(f"theorem_5_4 needs 2 <= floor(u) <= H, got u={u}, H={horizon}")
     if not 0 < beta <= 0.5:
@@ -209,7 +217,7 @@ def theorem_5_8(horizon: int, beta: float, epsilon: float, u: float) -> Construc
     ``malice_loss = blades_loss = eps`` (TV at ``s_0`` times ``d(s_0) = 1/H``),
     ``per_step_coverage = min(beta, 1 - beta)``, ``recoverability = u' - 1``.
     """
-    u_int = int(floor(u))
+    u_int = floor(u)
     if not 1 <= u_int <= horizon:
         raise ValidationError(f"theorem_5_8 needs 1 <= floor(u) <= H, got u={u}, H={horizon}")
     if not 0 < beta < 1 or not 0 <= beta + epsilon * horizon <= 1:
@@ -258,8 +266,7 @@ def theorem_4_4() -> Construction:
         game=game,
         expert=np.array([[0.0, 0.0, 0.0, 1.0]]),
         learner=np.array([[1.0, 0.0, 0.0, 0.0]]),
-        expected={"regret_expert": 0.0, "regret_learner": 0.0, "regret_gap": 0.0,
-                  "value_gap": 1.0},
+        expected={"regret_expert": 0.0, "regret_learner": 0.0, "regret_gap": 0.0, "value_gap": 1.0},
         policies={},
         source="Theorem 4.4, proof in Appendix E.2 (Figure 5)",
     )
@@ -272,8 +279,9 @@ def lemma_f1(prime: bool = False) -> Construction:
     """
     game = matrix_game(FIGURE_5_R_PRIME if prime else FIGURE_5_R)
     expert = np.array([[1.0, 0.0, 0.0, 0.0]])
-    return Construction(game, expert, expert, {"regret_expert": 0.0, "value": 1.0}, {},
-                        "Lemma F.1 (Figure 5)")
+    return Construction(
+        game, expert, expert, {"regret_expert": 0.0, "value": 1.0}, {}, "Lemma F.1 (Figure 5)"
+    )
 
 
 def lemma_f2() -> Construction:
@@ -288,8 +296,7 @@ def lemma_f2() -> Construction:
         game,
         np.array([[1.0, 0.0, 0.0, 0.0]]),
         np.array([[4 / 9, 2 / 9, 2 / 9, 1 / 9]]),
-        {"regret_expert": 0.0, "regret_learner": 0.0, "value_expert": 1.0,
-         "value_learner": 2 / 3},
+        {"regret_expert": 0.0, "regret_learner": 0.0, "value_expert": 1.0, "value_learner": 2 / 3},
         {},
         "Lemma F.2 (Figure 5)",
     )

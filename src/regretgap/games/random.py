@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from math import prod
+
 import numpy as np
 import scipy.sparse as sp
 
@@ -81,7 +82,9 @@ def random_game(
         (weights.ravel(), cols.ravel(), np.arange(0, rows * k + 1, k)),
         shape=(rows, num_states),
     )
-    rewards = rng.uniform(-reward_scale, reward_scale, size=(len(num_actions), num_states, num_joint))
+    rewards = rng.uniform(
+        -reward_scale, reward_scale, size=(len(num_actions), num_states, num_joint)
+    )
     if layered:
         initial = np.zeros(num_states)
         initial[: bounds[1]] = rng.dirichlet(np.ones(bounds[1]))
