@@ -46,10 +46,17 @@ def main() -> None:
     game = random_game(args.states, (5, 5), args.horizon, rng=rng, branching=5)
     sigma = rng.dirichlet(np.ones(game.num_joint_actions), size=game.num_states)
     print(f"game: {game} (built in {time.perf_counter() - t0:.1f} s)")
+    import numba
+
+    print(
+        f"numba threads: {numba.get_num_threads()} (NUMBA_NUM_THREADS=1 for one thread); "
+        f"the floor (scipy mat-vec) is single-threaded"
+    )
 
     # warm up the compiled kernel (compilation is cached on disk after the first run)
     small = random_game(50, (5, 5), 3, rng=np.random.default_rng(1))
     rg.regret(small, rg.uniform_policy(small))
+    print(f"numba threading layer: {numba.threading_layer()}")
 
     t = game.transitions
     v = rng.random(game.num_states)
