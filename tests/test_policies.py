@@ -91,6 +91,10 @@ def test_bad_agent_and_kind(game):
         rg.best_response(game, sigma, 2)
     with pytest.raises(ValueError, match="unknown deviation kind 'nash'"):
         rg.regret(game, sigma, kind="nash")
+    with pytest.raises(ValueError, match="one list of deviation tables per agent, got 5"):
+        rg.regret(game, sigma, kind=5)
+    with pytest.raises(ValueError, match="or a list of deviation tables, got 5"):
+        rg.best_response(game, sigma, 0, kind=5)
     with pytest.raises(ValueError, match="one list per agent"):
         rg.regret(game, sigma, kind=[[np.arange(2)]])
     with pytest.raises(ValueError, match="reward must have shape"):

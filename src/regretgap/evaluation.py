@@ -419,7 +419,13 @@ def regret(game: MarkovGame, sigma: Any, *, kind: Any = "ce", reward: Any = None
     if isinstance(kind, str):
         kinds = dict.fromkeys(range(game.num_agents), kind)
     else:
-        per_agent = list(kind)
+        try:
+            per_agent = list(kind)
+        except TypeError as exc:
+            raise ValidationError(
+                f"kind must be one of {DEVIATION_KINDS} or one list of deviation tables per "
+                f"agent, got {kind!r}"
+            ) from exc
         if len(per_agent) != game.num_agents:
             raise ValidationError(
                 f"a finite deviation class needs one list per agent ({game.num_agents}), "
