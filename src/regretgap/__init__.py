@@ -14,6 +14,7 @@ from regretgap.deviations import (
     identity_deviation,
     swap_deviations,
 )
+from regretgap.equilibria import SolverError, correlated_equilibrium, markov_ce
 from regretgap.errors import ValidationError
 from regretgap.evaluation import (
     BestResponse,
@@ -52,6 +53,7 @@ __all__ = [
     "MonteCarloEstimate",
     "Recoverability",
     "Regret",
+    "SolverError",
     "Trajectories",
     "ValidationError",
     "ValueFunctions",
@@ -60,11 +62,13 @@ __all__ = [
     "as_policy",
     "best_response",
     "constant_deviation",
+    "correlated_equilibrium",
     "coverage",
     "deterministic_policy",
     "deviation_reachable",
     "identity_deviation",
     "marginal",
+    "markov_ce",
     "monte_carlo_values",
     "occupancy",
     "product_policy",
