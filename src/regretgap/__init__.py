@@ -5,7 +5,16 @@ for the API and MATH.md conventions (agent 0 slowest in the flat joint action, s
 ``h = 0..H-1``).
 """
 
-from regretgap.data import MonteCarloEstimate, Trajectories, monte_carlo_values, sample_trajectories
+from regretgap.data import (
+    Demonstrations,
+    MonteCarloEstimate,
+    QueryableExpert,
+    Trajectories,
+    as_demonstrations,
+    monte_carlo_values,
+    rollout,
+    sample_trajectories,
+)
 from regretgap.deviations import (
     DEVIATION_KINDS,
     apply_deviation,
@@ -15,7 +24,7 @@ from regretgap.deviations import (
     swap_deviations,
 )
 from regretgap.equilibria import SolverError, correlated_equilibrium, markov_ce
-from regretgap.errors import ValidationError
+from regretgap.errors import CoverageError, ValidationError
 from regretgap.evaluation import (
     BestResponse,
     Coverage,
@@ -35,6 +44,7 @@ from regretgap.evaluation import (
     values,
 )
 from regretgap.game import MarkovGame
+from regretgap.learners import blades, jbc, jirl, malice
 from regretgap.policies import (
     as_policy,
     deterministic_policy,
@@ -42,6 +52,7 @@ from regretgap.policies import (
     product_policy,
     uniform_policy,
 )
+from regretgap.policy_classes import LogLinear, PolicyClass, Tabular
 
 __version__ = "0.1.0"
 
@@ -49,24 +60,35 @@ __all__ = [
     "DEVIATION_KINDS",
     "BestResponse",
     "Coverage",
+    "CoverageError",
+    "Demonstrations",
+    "LogLinear",
     "MarkovGame",
     "MonteCarloEstimate",
+    "PolicyClass",
+    "QueryableExpert",
     "Recoverability",
     "Regret",
     "SolverError",
+    "Tabular",
     "Trajectories",
     "ValidationError",
     "ValueFunctions",
     "apply_deviation",
+    "as_demonstrations",
     "as_deviation",
     "as_policy",
     "best_response",
+    "blades",
     "constant_deviation",
     "correlated_equilibrium",
     "coverage",
     "deterministic_policy",
     "deviation_reachable",
     "identity_deviation",
+    "jbc",
+    "jirl",
+    "malice",
     "marginal",
     "markov_ce",
     "monte_carlo_values",
@@ -75,6 +97,7 @@ __all__ = [
     "recoverability",
     "regret",
     "regret_gap",
+    "rollout",
     "sample_trajectories",
     "state_distribution",
     "swap_deviations",

@@ -75,7 +75,7 @@ def _inverse_cdf(p: np.ndarray, u: np.ndarray) -> np.ndarray:
     return np.minimum((cum < x[:, None]).sum(axis=1), p.shape[1] - 1)
 
 
-def sample_trajectories(
+def rollout(
     game: MarkovGame,
     sigma: Any,
     n: int,
@@ -83,18 +83,11 @@ def sample_trajectories(
     rng: np.random.Generator,
     agent: int | None = None,
     deviation: Any = None,
-) -> Trajectories:
-    """Sample ``n`` trajectories of the mediated game.
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Reward-free sampling: ``(states, recommended, played)``, each ``[n, H]`` ints.
 
-    Args:
-        sigma: mediator policy ``[H, S, A]`` or ``[S, A]``.
-        n: number of trajectories (>= 1).
-        rng: the only source of randomness.
-        agent, deviation: when given, ``agent`` plays ``deviation[h, s, a_i]`` instead of its
-            recommendation ``a_i`` (a table ``[H, S, n_i]``, ``[S, n_i]`` or ``[n_i]``).
-
-    Returns:
-        :class:`Trajectories` with recommended and played joint actions.
+    What a learner may simulate: it touches the transitions, never the rewards. Arguments as
+    in :func:`sample_trajectories`.
     """
     pol = as_policy(game, sigma)
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
@@ -128,6 +121,32 @@ def sample_trajectories(
         if h < horizon - 1:
             rows = s * a_count + played[:, h]
             s = _kernels.sample_successors(t.indptr, t.indices, t.data, rows, rng.random(n))
+    return states, rec, played
+
+
+def sample_trajectories(
+    game: MarkovGame,
+    sigma: Any,
+    n: int,
+    *,
+    rng: np.random.Generator,
+    agent: int | None = None,
+    deviation: Any = None,
+) -> Trajectories:
+    """Sample ``n`` trajectories of the mediated game.
+
+    Args:
+        sigma: mediator policy ``[H, S, A]`` or ``[S, A]``.
+        n: number of trajectories (>= 1).
+        rng: the only source of randomness.
+        agent, deviation: when given, ``agent`` plays ``deviation[h, s, a_i]`` instead of its
+            recommendation ``a_i`` (a table ``[H, S, n_i]``, ``[S, n_i]`` or ``[n_i]``).
+
+    Returns:
+        :class:`Trajectories` with recommended and played joint actions and the rewards
+        (learners use :func:`rollout`, which never reads rewards).
+    """
+    states, rec, played = rollout(game, sigma, n, rng=rng, agent=agent, deviation=deviation)
     rewards = np.moveaxis(game.rewards[:, states, played], 0, -1)
     deviator = np.full(n, -1 if agent is None else agent, dtype=np.int64)
     return Trajectories(states, rec, played, rewards, deviator)
@@ -183,3 +202,116 @@ def monte_carlo_values(
         low=game.horizon * per_step.min(axis=1),
         high=game.horizon * per_step.max(axis=1),
     )
+
+
+@dataclass(frozen=True)
+class Demonstrations:
+    """What a learner may see of an expert's play: states and joint recommendations.
+
+    No rewards: the mediator does not know the agents' utilities. Built from
+    :class:`Trajectories` by :func:`as_demonstrations`.
+
+    Attributes:
+        states: ``[n, H]`` ints.
+        actions: the expert's joint recommendations, ``[n, H]`` ints.
+    """
+
+    states: np.ndarray
+    actions: np.ndarray
+
+    def __post_init__(self) -> None:
+        if np.ndim(self.states) != 2 or np.shape(self.states) != np.shape(self.actions):
+            raise ValidationError(
+                f"states and actions must both be [n, H], got {np.shape(self.states)} and "
+                f"{np.shape(self.actions)}"
+            )
+
+    def __len__(self) -> int:
+        return int(self.states.shape[0])
+
+    def split(
+        self, fraction: float, rng: np.random.Generator
+    ) -> tuple[Demonstrations, Demonstrations]:
+        """Random ``(train, held_out)`` split with ``fraction`` of the trajectories held out."""
+        if not 0 < fraction < 1:
+            raise ValidationError(f"fraction must lie in (0, 1), got {fraction}")
+        n = len(self)
+        k = round(fraction * n)
+        if k < 1 or k >= n:
+            raise ValidationError(f"cannot hold out {fraction} of {n} trajectories")
+        perm = rng.permutation(n)
+        held, train = perm[:k], perm[k:]
+        return (
+            Demonstrations(self.states[train], self.actions[train]),
+            Demonstrations(self.states[held], self.actions[held]),
+        )
+
+    def counts(self, game: MarkovGame) -> np.ndarray:
+        """Visit counts ``N[h, s, a]``, ``[H, S, A]`` (the sufficient statistic of BC)."""
+        horizon = self.states.shape[1]
+        if horizon != game.horizon:
+            raise ValidationError(
+                f"demonstrations have horizon {horizon}, the game has {game.horizon}"
+            )
+        if self.states.size and (self.states.min() < 0 or self.states.max() >= game.num_states):
+            raise ValidationError(f"demonstration states outside 0..{game.num_states - 1}")
+        if self.actions.size and (
+            self.actions.min() < 0 or self.actions.max() >= game.num_joint_actions
+        ):
+            raise ValidationError(f"demonstration actions outside 0..{game.num_joint_actions - 1}")
+        out = np.zeros((horizon, game.num_states, game.num_joint_actions))
+        h = np.broadcast_to(np.arange(horizon), self.states.shape)
+        np.add.at(out, (h.ravel(), self.states.ravel(), self.actions.ravel()), 1.0)
+        return out
+
+
+def as_demonstrations(data: Trajectories | Demonstrations) -> Demonstrations:
+    """Drop everything a learner must not see (rewards, deviations) from trajectories.
+
+    Expert demonstrations are obedient play, so the played joint action is the recommended
+    one; trajectories sampled under a deviation are refused.
+    """
+    if isinstance(data, Demonstrations):
+        return data
+    if not isinstance(data, Trajectories):
+        raise ValidationError(
+            f"demonstrations must be Trajectories or Demonstrations, got {type(data).__name__}"
+        )
+    if np.any(data.deviator >= 0):
+        raise ValidationError("demonstrations must come from obedient play (deviator -1)")
+    return Demonstrations(np.asarray(data.states), np.asarray(data.recommended))
+
+
+class QueryableExpert:
+    """An expert mediator that answers queries (paper section 5.2, BLADES).
+
+    ``expert.query(h, s)`` returns the expert's joint recommendation distributions
+    ``sigma_E(. | h, s)`` (``[k, A]`` for arrays of ``k`` pairs) and counts one query per
+    ``(h, s)`` pair answered in :attr:`queries`.
+    """
+
+    def __init__(self, sigma: Any, game: MarkovGame | None = None) -> None:
+        pol = np.asarray(sigma, dtype=np.float64)
+        if game is not None:
+            pol = as_policy(game, pol, name="sigma_expert")
+        elif pol.ndim not in (2, 3):
+            raise ValidationError(f"sigma must be [H, S, A] or [S, A], got {pol.shape}")
+        self._sigma = pol
+        self.queries = 0
+
+    def query(self, h: Any, s: Any) -> np.ndarray:
+        """The expert's recommendation distributions at steps ``h`` and states ``s``."""
+        h = np.asarray(h, dtype=np.int64)
+        s = np.asarray(s, dtype=np.int64)
+        pol = self._sigma
+        num_states = pol.shape[-2]
+        if np.any((s < 0) | (s >= num_states)):
+            raise ValidationError(f"query state outside 0..{num_states - 1}")
+        if pol.ndim == 2:
+            out = pol[s]
+        else:
+            if np.any((h < 0) | (h >= pol.shape[0])):
+                raise ValidationError(f"query step outside 0..{pol.shape[0] - 1}")
+            out = pol[h, s]
+        self.queries += int(np.broadcast(h, s).size)
+        return out

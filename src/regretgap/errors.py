@@ -6,6 +6,22 @@ wrong and where (the offending state, joint action, step, shape or value).
 
 from __future__ import annotations
 
+import numpy as np
+
 
 class ValidationError(ValueError):
     """An input (game, policy, deviation table, option) is malformed."""
+
+
+class CoverageError(ValidationError):
+    """Expert data does not cover a state that a deviation reaches (Assumption 5.2 fails).
+
+    Attributes:
+        pairs: the uncovered ``(h, s)`` pairs, ``[k, 2]`` ints.
+        states: the distinct uncovered states.
+    """
+
+    def __init__(self, message: str, pairs: np.ndarray) -> None:
+        super().__init__(message)
+        self.pairs = pairs
+        self.states = np.unique(pairs[:, 1]) if len(pairs) else pairs[:0, 1]

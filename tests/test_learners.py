@@ -1,0 +1,224 @@
+"""The four learners: the paper's separations on the Theorem 4.5 game, reward-blindness,
+policy classes, and the learners' contracts."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from strategies import dense_random_game
+
+import regretgap as rg
+from regretgap.games import random_game, theorem_4_5
+
+DEMOS = 2000  # "ample": every on-path (h, s) is visited
+
+
+def _demos(game, sigma, seed=0, n=DEMOS):
+    return rg.sample_trajectories(game, sigma, n=n, rng=np.random.default_rng(seed))
+
+
+def _agent2_a1(row):
+    """Probability that agent 2 (index 1) is told a1 in a [9] joint distribution of 3x3."""
+    return row.reshape(3, 3)[:, 0].sum()
+
+
+@pytest.mark.parametrize("horizon", [3, 5, 9])
+def test_theorem_4_5_separations(horizon):
+    c = theorem_4_5(horizon)
+    g = c.game
+    demos = _demos(g, c.expert)
+    # J-BC: exact value match, regret gap (H-2)/3 from the uniform default at s_1 (agent 1
+    # deviates a1 -> a2 at s_0 and s_1; it pays H-2 iff agent 2 is told a1, w.p. 1/3)
+    bc = rg.jbc(g, demos)
+    assert rg.value_gap(g, c.expert, bc.policy) == 0.0
+    np.testing.assert_allclose(bc.policy[1, 1], 1 / 9)
+    assert rg.regret_gap(g, c.expert, bc.policy) == pytest.approx((horizon - 2) / 3)
+    assert bc.history.bc_error == 0.0
+    # J-IRL: value gap ~0; its s_0 and s_1 rows come from soft value iteration. The same
+    # deviation reaches the reward iff agent 2 is told a1 at s_0 and at s_1; the learner's
+    # own value is the probability of (a2, a1) at both.
+    irl = rg.jirl(g, demos, rng=np.random.default_rng(1))
+    assert abs(rg.value_gap(g, c.expert, irl.policy)) <= 1e-6
+    s0, s1 = irl.policy[0, 0], irl.policy[1, 1]
+    derived = (horizon - 2) * (_agent2_a1(s0) * _agent2_a1(s1) - s0[3] * s1[3])
+    assert rg.regret_gap(g, c.expert, irl.policy) == pytest.approx(derived, abs=1e-9)
+    assert derived > 0.2 * (horizon - 2)  # linear in H: a constant share of H - 2
+    # MALICE refuses: coverage fails at the state only a deviation reaches
+    with pytest.raises(rg.CoverageError) as info:
+        rg.malice(g, demos, rng=np.random.default_rng(2))
+    assert 1 in info.value.states and isinstance(info.value, ValueError)
+    assert "[1" in str(info.value)
+    # BLADES with a queryable expert: regret gap 0 after one round
+    expert = rg.QueryableExpert(c.expert)
+    res = rg.blades(g, expert, rng=np.random.default_rng(3), rounds=1)
+    assert rg.regret_gap(g, c.expert, res.policy) == pytest.approx(0.0, abs=1e-12)
+    assert abs(rg.value_gap(g, c.expert, res.policy)) <= 1e-12
+    assert res.queries == expert.queries > 0
+    assert res.queries <= g.num_states * horizon
+
+
+def test_blades_history_and_best_iterate():
+    c = theorem_4_5(6)
+    res = rg.blades(
+        c.game,
+        rg.QueryableExpert(c.expert),
+        rng=np.random.default_rng(0),
+        rounds=4,
+        demos=_demos(c.game, c.expert, n=200),
+    )
+    assert len(res.history.loss) == 4 and len(res.history.validation) == 5
+    assert res.history.validation[res.best_round] == min(res.history.validation)
+    assert list(res.history.queries) == sorted(res.history.queries)
+
+
+def _covered_case(seed=0):
+    rng = np.random.default_rng(seed)
+    game = random_game(12, (2, 2), 4, rng=rng, branching=12)  # dense: every state reachable
+    expert = rg.markov_ce(game, objective="random", rng=rng)
+    expert = 0.7 * expert + 0.3 / game.num_joint_actions  # full support: coverage holds
+    return game, expert
+
+
+def test_malice_under_coverage_equals_jbc_for_tabular_policies():
+    """MATH.md: with a tabular class the weights change nothing where there is data."""
+    game, expert = _covered_case()
+    demos = _demos(game, expert, n=4000)
+    res = rg.malice(game, demos, rng=np.random.default_rng(1), rounds=3)
+    train, _ = rg.as_demonstrations(demos).split(0.2, np.random.default_rng(1))
+    bc = rg.jbc(game, train)
+    np.testing.assert_allclose(res.policy, bc.policy, atol=1e-12)
+    assert len(res.history.loss) == 3 and len(res.history.validation) == 4
+    assert all(w > 0 for w in res.history.max_weight)
+
+
+def test_malice_clip_weights_proceeds_without_coverage():
+    c = theorem_4_5(5)
+    res = rg.malice(
+        c.game,
+        _demos(c.game, c.expert),
+        rng=np.random.default_rng(0),
+        rounds=2,
+        clip_weights=True,
+        max_weight=50.0,
+    )
+    assert max(res.history.max_weight) <= 50.0
+    assert rg.value_gap(c.game, c.expert, res.policy) == 0.0
+
+
+class _Poison:
+    """Stands in for the game's rewards: any read of the values raises."""
+
+    def __init__(self, shape):
+        self.shape = shape
+        self.ndim = len(shape)
+
+    def __array__(self, *args, **kwargs):
+        raise AssertionError("a learner read the agents' rewards")
+
+    def __getitem__(self, key):
+        raise AssertionError("a learner read the agents' rewards")
+
+
+LEARNERS = {
+    "jbc": lambda g, demos, expert, seed: rg.jbc(g, demos),
+    "jirl": lambda g, demos, expert, seed: rg.jirl(
+        g, demos, rng=np.random.default_rng(seed), rounds=10
+    ),
+    "malice": lambda g, demos, expert, seed: rg.malice(
+        g, demos, rng=np.random.default_rng(seed), rounds=3, clip_weights=True
+    ),
+    "blades": lambda g, demos, expert, seed: rg.blades(
+        g, rg.QueryableExpert(expert), rng=np.random.default_rng(seed), rounds=3, demos=demos
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(LEARNERS))
+def test_learners_never_read_rewards(name):
+    game, expert = _covered_case(3)
+    demos = rg.as_demonstrations(_demos(game, expert, n=300))
+    learn = LEARNERS[name]
+    base = learn(game, demos, expert, 5)
+    noise = game.with_rewards(np.random.default_rng(9).normal(size=game.rewards.shape))
+    np.testing.assert_array_equal(learn(noise, demos, expert, 5).policy, base.policy)
+    poisoned = game.with_rewards(np.zeros_like(game.rewards))
+    object.__setattr__(poisoned, "rewards", _Poison(game.rewards.shape))
+    np.testing.assert_array_equal(learn(poisoned, demos, expert, 5).policy, base.policy)
+
+
+def test_learners_on_a_random_game_with_a_markov_ce_expert():
+    game, expert = _covered_case(4)
+    demos = _demos(game, expert, n=3000)
+    bc = rg.jbc(game, demos)
+    assert abs(rg.value_gap(game, expert, bc.policy)) < 0.2
+    res = rg.blades(game, rg.QueryableExpert(expert), rng=np.random.default_rng(0), rounds=3)
+    # BLADES' tabular policy equals the expert wherever it queried: here, everywhere reached
+    assert abs(rg.regret_gap(game, expert, res.policy)) < 1e-9
+
+
+def test_tabular_and_log_linear_policy_classes():
+    rng = np.random.default_rng(0)
+    counts = rng.integers(0, 5, size=(3, 4, 6)).astype(float)
+    counts[1, 2] = 0.0
+    tab = rg.Tabular().fit(counts)
+    np.testing.assert_allclose(tab[1, 2], 1 / 6)
+    np.testing.assert_allclose(tab[0, 0], counts[0, 0] / counts[0, 0].sum())
+    fixed = rg.Tabular(default=np.eye(6)[2]).fit(counts)
+    assert fixed[1, 2, 2] == 1.0
+    # one-hot (h, s, a) features and a tiny ridge reproduce the tabular fit where data is
+    feats = np.eye(3 * 4 * 6).reshape(3, 4, 6, -1)
+    counts = counts + 1.0  # avoid zero counts, whose MLE lies at infinity
+    loglin = rg.LogLinear(feats, l2=1e-8, max_iter=5000).fit(counts)
+    np.testing.assert_allclose(loglin, rg.Tabular().fit(counts), atol=1e-4)
+    # stationary features share parameters across steps: finite capacity
+    shared = rg.LogLinear(np.eye(4 * 6).reshape(4, 6, -1), l2=1e-8, max_iter=5000).fit(counts)
+    pooled = counts.sum(axis=0)
+    np.testing.assert_allclose(shared[0], pooled / pooled.sum(-1, keepdims=True), atol=1e-4)
+    np.testing.assert_array_equal(shared[0], shared[2])
+
+
+def test_demonstrations_and_queryable_expert():
+    c = theorem_4_5(4)
+    traj = _demos(c.game, c.expert, n=10)
+    demos = rg.as_demonstrations(traj)
+    assert not hasattr(demos, "rewards")
+    np.testing.assert_array_equal(demos.actions, traj.recommended)
+    assert demos.counts(c.game).sum() == 40
+    a, b = demos.split(0.3, np.random.default_rng(0))
+    assert len(a) + len(b) == 10 and len(b) == 3
+    deviated = rg.sample_trajectories(
+        c.game, c.expert, 5, rng=np.random.default_rng(0), agent=0, deviation=np.array([1, 1, 2])
+    )
+    with pytest.raises(ValueError, match="obedient"):
+        rg.as_demonstrations(deviated)
+    expert = rg.QueryableExpert(c.expert)
+    np.testing.assert_array_equal(
+        expert.query(np.array([0, 1]), np.array([0, 1])), c.expert[[0, 1]]
+    )
+    assert expert.queries == 2
+    with pytest.raises(ValueError, match="query state"):
+        expert.query(0, 99)
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda g, d: rg.jbc(g, d, policy_class=object()), "fit"),
+        (lambda g, d: rg.malice(g, d, rng=np.random.default_rng(0), rounds=0), "rounds"),
+        (lambda g, d: rg.jirl(g, d, rng=0), "Generator"),
+        (lambda g, d: rg.jirl(g, d, rng=np.random.default_rng(0), temperature=0), "> 0"),
+        (lambda g, d: rg.blades(g, "expert", rng=np.random.default_rng(0)), "QueryableExpert"),
+        (lambda g, d: rg.jbc(g.with_horizon(3), d), "horizon"),
+        (
+            lambda g, d: rg.jirl(
+                g, d, rng=np.random.default_rng(0), reward_features=np.ones((2, 2, 2))
+            ),
+            "reward_features",
+        ),
+    ],
+)
+def test_bad_learner_arguments(call, message):
+    game = dense_random_game(np.random.default_rng(0), (2, 2), 3, 4)
+    demos = _demos(game, rg.uniform_policy(game), n=20)
+    with pytest.raises(ValueError, match=message):
+        call(game, demos)
