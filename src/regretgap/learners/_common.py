@@ -12,6 +12,7 @@ import numpy as np
 
 from regretgap.data import Demonstrations, as_demonstrations
 from regretgap.errors import ValidationError
+from regretgap.evaluation import regret
 from regretgap.game import MarkovGame
 from regretgap.policy_classes import PolicyClass, Tabular
 
@@ -39,6 +40,18 @@ def disagreement_reward(game: MarkovGame, ell: np.ndarray) -> np.ndarray:
         ell[:, None, :, None],
         (game.horizon, game.num_agents, game.num_states, game.num_joint_actions),
     )
+
+
+def loss_best_responses(
+    game: MarkovGame, sigma: np.ndarray, ell: np.ndarray, kind: Any
+) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
+    """Every agent's loss-maximising deviation in one backward pass.
+
+    Returns ``(values [m], deviations)`` with ``values[i] = max_phi sum_h E_{d_h^{pi_{sigma,
+    phi}}} ell_h`` (the disagreement summed over steps) and the maximising tables.
+    """
+    rep = regret(game, sigma, kind=kind, reward=disagreement_reward(game, ell))
+    return rep.values + rep.per_agent, rep.deviations
 
 
 def check_demos(game: MarkovGame, demos: Any) -> Demonstrations:

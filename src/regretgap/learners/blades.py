@@ -19,14 +19,13 @@ import numpy as np
 
 from regretgap.data import QueryableExpert, rollout
 from regretgap.errors import ValidationError
-from regretgap.evaluation import best_response
 from regretgap.game import MarkovGame
 from regretgap.learners._common import (
     check_demos,
     check_policy_class,
     check_rng,
     check_rounds,
-    disagreement_reward,
+    loss_best_responses,
     normalise,
     tv,
 )
@@ -62,13 +61,11 @@ class BladesResult(NamedTuple):
 
 def _loss(
     game: MarkovGame, sigma: np.ndarray, label: np.ndarray, known: np.ndarray, kind: Any
-) -> tuple[float, int, list]:
+) -> tuple[float, int, tuple[np.ndarray, ...]]:
     ell = np.where(known, tv(label, sigma), 1.0)
-    reward = disagreement_reward(game, ell)
-    brs = [best_response(game, sigma, i, kind=kind, reward=reward) for i in range(game.num_agents)]
-    values = [b.value for b in brs]
+    values, deviations = loss_best_responses(game, sigma, ell, kind)
     i = int(np.argmax(values))
-    return values[i] / game.horizon, i, brs
+    return float(values[i]) / game.horizon, i, deviations
 
 
 def blades(
@@ -118,13 +115,11 @@ def blades(
     losses, agents, queries = [], [], []
     for _ in range(rounds):
         sigma = iterates[-1]
-        loss, worst, brs = _loss(game, sigma, label, known, kind)
+        loss, worst, deviations = _loss(game, sigma, label, known, kind)
         losses.append(loss)
         agents.append(worst)
-        for br in brs:
-            states, _, _ = rollout(
-                game, sigma, rollouts, rng=rng, agent=br.agent, deviation=br.deviation
-            )
+        for i, phi in enumerate(deviations):
+            states, _, _ = rollout(game, sigma, rollouts, rng=rng, agent=i, deviation=phi)
             h = np.broadcast_to(np.arange(game.horizon), states.shape).ravel()
             s = states.ravel()
             pairs = np.unique(np.stack([h, s], axis=1), axis=0)

@@ -21,14 +21,14 @@ import numpy as np
 
 from regretgap.deviations import apply_deviation
 from regretgap.errors import CoverageError, ValidationError
-from regretgap.evaluation import best_response, deviation_reachable, state_distribution
+from regretgap.evaluation import deviation_reachable, state_distribution
 from regretgap.game import MarkovGame
 from regretgap.learners._common import (
     check_demos,
     check_policy_class,
     check_rng,
     check_rounds,
-    disagreement_reward,
+    loss_best_responses,
     normalise,
     tv,
 )
@@ -69,10 +69,9 @@ def malice_loss(
     """
     emp, covered = normalise(counts)
     ell = np.where(covered, tv(emp, sigma), 0.0)
-    reward = disagreement_reward(game, ell)
-    brs = [best_response(game, sigma, i, kind=kind, reward=reward) for i in range(game.num_agents)]
-    i = int(np.argmax([b.value for b in brs]))
-    return brs[i].value / game.horizon, i, brs[i].deviation
+    values, deviations = loss_best_responses(game, sigma, ell, kind)
+    i = int(np.argmax(values))
+    return float(values[i]) / game.horizon, i, deviations[i]
 
 
 def _uncovered(game: MarkovGame, sigma: np.ndarray, covered: np.ndarray) -> np.ndarray:

@@ -1,0 +1,1 @@
+"""Experiments: one claim of the paper per module, each with an importable ``main(args)``."""
