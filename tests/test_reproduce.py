@@ -1,0 +1,115 @@
+"""``regretgap reproduce``: the quick report, resume after a kill, parallel = serial."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from regretgap.experiments import reproduce
+
+QUICK = reproduce.Args(quick=True, progress=False)
+
+
+def _rows(db: Path) -> dict[str, dict]:
+    with sqlite3.connect(db) as con:
+        return {k: json.loads(m) for k, m in con.execute("SELECT key, metrics FROM runs")}
+
+
+@pytest.fixture(scope="module")
+def clean_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("clean")
+    outcome = reproduce.main(reproduce.Args(out=out, quick=True, progress=False))
+    return out, outcome
+
+
+def test_quick_report_has_a_table_1_row_per_learner(clean_run):
+    out, outcome = clean_run
+    text = (out / "report.md").read_text()
+    assert text == outcome.text
+    head = text.split("\n## ")[0]  # Table 1 comes before the first section
+    table = [line for line in head.splitlines() if line.startswith("| ")]
+    learners = {line.split("|")[1].strip() for line in table[1:]}
+    assert {"J-BC", "J-IRL", "MALICE", "BLADES"} <= learners
+    malice = next(line for line in table if line.startswith("| MALICE | none"))
+    assert "not applicable: coverage fails" in malice
+    verdicts = [line.split("|")[5].strip() for line in table[1:]]
+    assert verdicts and all(v.startswith(("consistent", "n/a")) for v in verdicts), verdicts
+    for png in ("gaps_vs_H.png", "gaps_vs_beta.png", "gaps_vs_data.png"):
+        assert (out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    with sqlite3.connect(out / "results.sqlite") as con:
+        cols = [r[1] for r in con.execute("PRAGMA table_info(runs)")]
+        count = con.execute("SELECT COUNT(*) FROM runs").fetchone()[0]
+    assert {"config", "seed", "metrics", "seconds", "version"} <= set(cols)
+    assert count == len(reproduce.plan(QUICK)) == outcome.ran
+
+
+def test_rerun_skips_finished_runs(clean_run):
+    out, first = clean_run
+    again = reproduce.main(reproduce.Args(out=out, quick=True, progress=False))
+    assert again.ran == 0 and again.skipped == first.ran
+    assert again.text == first.text
+
+
+def test_killed_run_resumes_to_the_same_report(clean_run, tmp_path):
+    _, first = clean_run
+    out = tmp_path / "killed"
+    db = out / "results.sqlite"
+    cmd = [
+        sys.executable,
+        "-m",
+        "regretgap.cli",
+        "reproduce",
+        "--quick",
+        "--out",
+        str(out),
+        "--json",
+    ]
+    proc = subprocess.Popen(
+        cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    total = len(reproduce.plan(QUICK))
+    done = 0
+    deadline = time.time() + 120
+    while time.time() < deadline and proc.poll() is None:
+        if db.exists():
+            try:
+                done = len(_rows(db))
+            except sqlite3.OperationalError:
+                done = 0  # the table is not created yet, or the database is busy
+            if done >= 2:
+                break
+        time.sleep(0.002)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert 0 < done < total, f"the kill must land mid-suite (done {done} of {total})"
+    assert not (out / "report.md").exists()
+    killed_rows = _rows(db)  # the database is readable after the kill
+    assert len(killed_rows) < total
+    resumed = reproduce.main(reproduce.Args(out=out, quick=True, progress=False))
+    assert resumed.skipped == len(killed_rows) and resumed.ran == total - len(killed_rows)
+    assert resumed.text == first.text
+    assert _rows(db) == _rows(clean_run[0] / "results.sqlite")
+
+
+def test_workers_give_the_serial_results(tmp_path):
+    serial = tmp_path / "serial"
+    parallel = tmp_path / "parallel"
+    args = dict(quick=True, progress=False, experiments=("horizon_sweep", "routing"))
+    reproduce.main(reproduce.Args(out=serial, workers=1, **args))
+    reproduce.main(reproduce.Args(out=parallel, workers=2, **args))
+    assert _rows(serial / "results.sqlite") == _rows(parallel / "results.sqlite")
+
+
+def test_bad_reproduce_arguments(tmp_path):
+    with pytest.raises(ValueError, match="workers must be >= 1"):
+        reproduce.main(reproduce.Args(out=tmp_path, workers=0))
+    with pytest.raises(ValueError, match="unknown experiment"):
+        reproduce.main(reproduce.Args(out=tmp_path, experiments=("nope",)))
