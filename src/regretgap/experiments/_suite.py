@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -99,3 +100,15 @@ def fit_slope(x: list[float], y: list[float]) -> float | None:
         return None
     xs, ys = np.log([p[0] for p in pts]), np.log([p[1] for p in pts])
     return float(np.polyfit(xs, ys, 1)[0])
+
+
+def run_serially(
+    specs: list[RunSpec], execute: Callable[[dict, int], dict]
+) -> list[tuple[RunSpec, dict]]:
+    """An experiment's standalone ``main``: run every spec in order and print one line each."""
+    out = []
+    for spec in specs:
+        metrics = execute(spec.config, spec.seed)
+        print(spec.config, metrics)
+        out.append((spec, metrics))
+    return out

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 import regretgap as rg
-from regretgap.experiments._suite import LEARNERS, RunSpec, gaps, learn
+from regretgap.experiments._suite import LEARNERS, RunSpec, gaps, learn, run_serially
 from regretgap.games import theorem_4_5
 
 NAME = "horizon_sweep"
@@ -52,9 +52,4 @@ def execute(config: dict, seed: int) -> dict:
 
 def main(args: Args) -> list[tuple[RunSpec, dict]]:
     """Run every configuration serially and print one line each."""
-    out = []
-    for spec in runs(args):
-        metrics = execute(spec.config, spec.seed)
-        print(spec.config, metrics)
-        out.append((spec, metrics))
-    return out
+    return run_serially(runs(args), execute)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 import regretgap as rg
-from regretgap.experiments._suite import LEARNERS, RunSpec, gaps, learn
+from regretgap.experiments._suite import LEARNERS, RunSpec, gaps, learn, run_serially
 from regretgap.games.routing import braess
 
 NAME = "routing"
@@ -61,9 +61,5 @@ def execute(config: dict, seed: int) -> dict:
 
 
 def main(args: Args) -> list[tuple[RunSpec, dict]]:
-    out = []
-    for spec in runs(args):
-        metrics = execute(spec.config, spec.seed)
-        print(spec.config, metrics)
-        out.append((spec, metrics))
-    return out
+    """Run every configuration serially and print one line each."""
+    return run_serially(runs(args), execute)
