@@ -286,6 +286,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValidationError as exc:
         print(f"regretgap: error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("regretgap: interrupted (finished runs are saved; rerun to resume)", file=sys.stderr)
+        return 130
     except OSError as exc:
         print(
             f"regretgap: error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "),

@@ -212,6 +212,7 @@ def write_report(out: Path, results: list[tuple[RunSpec, dict]], *, quick: bool)
     if data:
         fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(9.6, 4.0))
         table = ["| learner | budget | mean regret gap | mean value gap |", "|---|---|---|---|"]
+        slopes = []
         for name in ("jbc", "jirl", "malice"):
             sizes = sorted({c["demos"] for c, _ in data if c["learner"] == name})
             means = [
@@ -241,6 +242,7 @@ def write_report(out: Path, results: list[tuple[RunSpec, dict]], *, quick: bool)
             for n, r, v in zip(sizes, means, vmeans, strict=True):
                 table.append(f"| {NAMES[name]} | {n} demos | {r:.4f} | {v:.4f} |")
             slope = fit_slope(sizes, means)
+            slopes.append(f"{NAMES[name]} {_fmt(slope)}")
             ax1.loglog(
                 sizes, np.maximum(means, 1e-6), "o-", label=f"{NAMES[name]} (slope {_fmt(slope)})"
             )
@@ -271,7 +273,26 @@ def write_report(out: Path, results: list[tuple[RunSpec, dict]], *, quick: bool)
         ]
         for q, g in zip(queries, gaps, strict=True):
             table.append(f"| BLADES | {q:.0f} queries | {g:.4f} | |")
-        ax2.semilogx(queries, gaps, "o-", label=f"BLADES (slope {_fmt(fit_slope(queries, gaps))})")
+        ax2.semilogx(
+            queries, gaps, "o-", label=f"BLADES (gap {gaps[-1]:.3f} at {queries[-1]:.0f} queries)"
+        )
+        all_sizes = np.array(sorted({c["demos"] for c, _ in data if "demos" in c}), dtype=float)
+        first = float(
+            np.mean(
+                [
+                    m["regret_gap"]
+                    for c, m in data
+                    if c.get("demos") == all_sizes[0] and c["learner"] == "jbc"
+                ]
+            )
+        )
+        ax1.loglog(
+            all_sizes,
+            first * (all_sizes / all_sizes[0]) ** -0.5,
+            "k--",
+            lw=0.8,
+            label="theory: slope -1/2 (eps ~ n^-1/2)",
+        )
         ax1.set_xlabel("expert demonstrations")
         ax1.set_ylabel("mean regret gap")
         ax1.legend(fontsize=7)
@@ -285,11 +306,11 @@ def write_report(out: Path, results: list[tuple[RunSpec, dict]], *, quick: bool)
         plt.close(fig)
         sections.append(
             "## Regret gap vs data and expert queries (random games)\n\n"
-            "Theory predicts no rate here; the log-log slopes are in the plot. "
-            "MALICE runs with clipped weights (finite samples rarely cover every "
-            "state a deviation reaches).\n\n"
-            + "\n".join(table)
-            + "\n\n![gaps vs data](gaps_vs_data.png)\n"
+            "The bounds are linear in the imitation loss eps, and the empirical TV error "
+            "of n demonstrations decays like n^-1/2: predicted log-log slope -1/2 until "
+            "coverage limits it. Measured slopes: " + ", ".join(slopes) + ". MALICE runs "
+            "with clipped weights (finite samples rarely cover every state a deviation "
+            "reaches).\n\n" + "\n".join(table) + "\n\n![gaps vs data](gaps_vs_data.png)\n"
         )
 
     # -- routing ------------------------------------------------------------------------
