@@ -33,6 +33,13 @@ def _by(results: list[tuple[RunSpec, dict]], experiment: str) -> list[tuple[dict
     return [(s.config, m) for s, m in results if s.experiment == experiment]
 
 
+def _mean(runs: list[tuple[dict, dict]], metric: str, learner: str, key: str, value) -> float:
+    """Mean of ``metric`` over the runs of ``learner`` whose config has ``key == value``."""
+    return float(
+        np.mean([m[metric] for c, m in runs if c["learner"] == learner and c.get(key) == value])
+    )
+
+
 def write_report(out: Path, results: list[tuple[RunSpec, dict]], *, quick: bool) -> str:
     """Write ``report.md`` and the plots into ``out``; return the report's text."""
     import matplotlib
@@ -215,30 +222,8 @@ def write_report(out: Path, results: list[tuple[RunSpec, dict]], *, quick: bool)
         slopes = []
         for name in ("jbc", "jirl", "malice"):
             sizes = sorted({c["demos"] for c, _ in data if c["learner"] == name})
-            means = [
-                float(
-                    np.mean(
-                        [
-                            m["regret_gap"]
-                            for c, m in data
-                            if c["learner"] == name and c["demos"] == n
-                        ]
-                    )
-                )
-                for n in sizes
-            ]
-            vmeans = [
-                float(
-                    np.mean(
-                        [
-                            m["value_gap"]
-                            for c, m in data
-                            if c["learner"] == name and c["demos"] == n
-                        ]
-                    )
-                )
-                for n in sizes
-            ]
+            means = [_mean(data, "regret_gap", name, "demos", n) for n in sizes]
+            vmeans = [_mean(data, "value_gap", name, "demos", n) for n in sizes]
             for n, r, v in zip(sizes, means, vmeans, strict=True):
                 table.append(f"| {NAMES[name]} | {n} demos | {r:.4f} | {v:.4f} |")
             slope = fit_slope(sizes, means)
@@ -247,30 +232,8 @@ def write_report(out: Path, results: list[tuple[RunSpec, dict]], *, quick: bool)
                 sizes, np.maximum(means, 1e-6), "o-", label=f"{NAMES[name]} (slope {_fmt(slope)})"
             )
         budgets = sorted({c["rollouts"] for c, _ in data if c["learner"] == "blades"})
-        queries = [
-            float(
-                np.mean(
-                    [
-                        m["queries"]
-                        for c, m in data
-                        if c["learner"] == "blades" and c["rollouts"] == r
-                    ]
-                )
-            )
-            for r in budgets
-        ]
-        gaps = [
-            float(
-                np.mean(
-                    [
-                        m["regret_gap"]
-                        for c, m in data
-                        if c["learner"] == "blades" and c["rollouts"] == r
-                    ]
-                )
-            )
-            for r in budgets
-        ]
+        queries = [_mean(data, "queries", "blades", "rollouts", r) for r in budgets]
+        gaps = [_mean(data, "regret_gap", "blades", "rollouts", r) for r in budgets]
         for q, g in zip(queries, gaps, strict=True):
             table.append(f"| BLADES | {q:.0f} queries | {g:.4f} | |")
         ax2.semilogx(

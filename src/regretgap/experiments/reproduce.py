@@ -142,11 +142,9 @@ def _record(db: sqlite3.Connection, spec: RunSpec, metrics: dict, seconds: float
 
 
 def run_suite(
-    specs: list[RunSpec], db: sqlite3.Connection, workers: int, on_done: Callable[[RunSpec], None]
+    todo: list[RunSpec], db: sqlite3.Connection, workers: int, on_done: Callable[[RunSpec], None]
 ) -> int:
-    """Run the specs not yet in the database; returns how many ran."""
-    done = {row[0] for row in db.execute("SELECT key FROM runs")}
-    todo = [s for s in specs if s.key not in done]
+    """Run ``todo`` (the specs not yet in the database); returns how many ran."""
     if workers <= 1:
         for spec in todo:
             metrics, seconds = execute(spec.experiment, spec.config, spec.seed)
@@ -178,11 +176,11 @@ def main(args: Args) -> Outcome:
     try:
         db.execute(SCHEMA)
         db.commit()
+        finished = {row[0] for row in db.execute("SELECT key FROM runs")}
+        todo = [s for s in specs if s.key not in finished]
         progress = _Progress(len(specs), args.progress)
-        progress.done = len(specs) - len(
-            [s for s in specs if s.key not in {r[0] for r in db.execute("SELECT key FROM runs")}]
-        )
-        ran = run_suite(specs, db, args.workers, progress.step)
+        progress.done = len(specs) - len(todo)
+        ran = run_suite(todo, db, args.workers, progress.step)
         rows = {
             key: json.loads(metrics) for key, metrics in db.execute("SELECT key, metrics FROM runs")
         }
