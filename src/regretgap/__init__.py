@@ -44,7 +44,8 @@ from regretgap.evaluation import (
     values,
 )
 from regretgap.game import MarkovGame
-from regretgap.learners import blades, jbc, jirl, malice
+from regretgap.learners import alice, blades, dagger, jbc, jirl, malice
+from regretgap.losses import ImitationLosses, imitation_losses
 from regretgap.policies import (
     as_policy,
     deterministic_policy,
@@ -62,6 +63,7 @@ __all__ = [
     "Coverage",
     "CoverageError",
     "Demonstrations",
+    "ImitationLosses",
     "LogLinear",
     "MarkovGame",
     "MonteCarloEstimate",
@@ -74,6 +76,7 @@ __all__ = [
     "Trajectories",
     "ValidationError",
     "ValueFunctions",
+    "alice",
     "apply_deviation",
     "as_demonstrations",
     "as_deviation",
@@ -83,9 +86,11 @@ __all__ = [
     "constant_deviation",
     "correlated_equilibrium",
     "coverage",
+    "dagger",
     "deterministic_policy",
     "deviation_reachable",
     "identity_deviation",
+    "imitation_losses",
     "jbc",
     "jirl",
     "malice",

@@ -282,36 +282,73 @@ def as_demonstrations(data: Trajectories | Demonstrations) -> Demonstrations:
     return Demonstrations(np.asarray(data.states), np.asarray(data.recommended))
 
 
-class QueryableExpert:
-    """An expert mediator that answers queries (paper section 5.2, BLADES).
+ANSWERS = ("distribution", "sampled")
 
-    ``expert.query(h, s)`` returns the expert's joint recommendation distributions
-    ``sigma_E(. | h, s)`` (``[k, A]`` for arrays of ``k`` pairs) and counts one query per
-    ``(h, s)`` pair answered in :attr:`queries`.
+
+class QueryableExpert:
+    """An expert mediator that answers queries (paper section 5.2, BLADES; DAgger).
+
+    ``expert.query(h, s)`` answers at steps ``h`` and states ``s`` (arrays of ``k`` pairs)
+    with ``[k, A]`` rows and counts one query per pair in :attr:`queries`:
+
+    - ``answers="distribution"``: the expert's whole distribution ``sigma_E(. | h, s)``, an
+      idealised oracle (a learner can copy it exactly);
+    - ``answers="sampled"``: one joint recommendation drawn from ``sigma_E(. | h, s)``, as a
+      one-hot row, as a deployed app or a person would answer. Needs ``rng``. A learner then
+      sees noisy labels, so its imitation loss ``eps`` is positive.
+
+    Args:
+        sigma: the expert's policy ``[H, S, A]`` or ``[S, A]``.
+        game: optional; validates ``sigma`` against it.
+        answers: ``"distribution"`` (default) or ``"sampled"``.
+        rng: the generator of sampled answers (required with ``"sampled"``).
     """
 
-    def __init__(self, sigma: Any, game: MarkovGame | None = None) -> None:
+    def __init__(
+        self,
+        sigma: Any,
+        game: MarkovGame | None = None,
+        *,
+        answers: str = "distribution",
+        rng: np.random.Generator | None = None,
+    ) -> None:
         pol = np.asarray(sigma, dtype=np.float64)
         if game is not None:
             pol = as_policy(game, pol, name="sigma_expert")
         elif pol.ndim not in (2, 3):
             raise ValidationError(f"sigma must be [H, S, A] or [S, A], got {pol.shape}")
+        if answers not in ANSWERS:
+            raise ValidationError(f"answers must be one of {ANSWERS}, got {answers!r}")
+        if answers == "sampled" and not isinstance(rng, np.random.Generator):
+            raise ValidationError(
+                f"answers='sampled' needs rng=numpy.random.Generator, got {type(rng).__name__}"
+            )
         self._sigma = pol
+        self.answers = answers
+        self._rng = rng
         self.queries = 0
 
     def query(self, h: Any, s: Any) -> np.ndarray:
-        """The expert's recommendation distributions at steps ``h`` and states ``s``."""
+        """The expert's answers at steps ``h`` and states ``s``: ``[k, A]`` rows (see class)."""
         h = np.asarray(h, dtype=np.int64)
         s = np.asarray(s, dtype=np.int64)
         pol = self._sigma
         num_states = pol.shape[-2]
         if np.any((s < 0) | (s >= num_states)):
-            raise ValidationError(f"query state outside 0..{num_states - 1}")
+            bad = s[(s < 0) | (s >= num_states)].ravel()[0]
+            raise ValidationError(f"query state {bad} outside 0..{num_states - 1}")
         if pol.ndim == 2:
             out = pol[s]
         else:
             if np.any((h < 0) | (h >= pol.shape[0])):
-                raise ValidationError(f"query step outside 0..{pol.shape[0] - 1}")
+                bad = h[(h < 0) | (h >= pol.shape[0])].ravel()[0]
+                raise ValidationError(f"query step {bad} outside 0..{pol.shape[0] - 1}")
             out = pol[h, s]
         self.queries += int(np.broadcast(h, s).size)
-        return out
+        if self.answers == "distribution":
+            return out
+        flat = out.reshape(-1, out.shape[-1])
+        drawn = _inverse_cdf(flat, self._rng.random(flat.shape[0]))
+        onehot = np.zeros_like(flat)
+        onehot[np.arange(flat.shape[0]), drawn] = 1.0
+        return onehot.reshape(out.shape)

@@ -1,4 +1,4 @@
-"""Pieces shared by the learners: losses, the disagreement reward, data checks.
+"""Pieces shared by the learners: soft-count normalisation and input checks.
 
 Learners see the game's transitions (a simulator) and demonstrations or expert answers;
 they never read ``game.rewards``.
@@ -12,14 +12,8 @@ import numpy as np
 
 from regretgap.data import Demonstrations, as_demonstrations
 from regretgap.errors import ValidationError
-from regretgap.evaluation import regret
 from regretgap.game import MarkovGame
 from regretgap.policy_classes import PolicyClass, Tabular
-
-
-def tv(p: np.ndarray, q: np.ndarray) -> np.ndarray:
-    """Total variation ``(1/2) sum_a |p(a) - q(a)|`` along the last axis."""
-    return 0.5 * np.abs(p - q).sum(axis=-1)
 
 
 def normalise(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -28,30 +22,6 @@ def normalise(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     covered = total > 0
     dist = np.divide(counts, total[..., None], out=np.zeros_like(counts), where=covered[..., None])
     return dist, covered
-
-
-def disagreement_reward(game: MarkovGame, ell: np.ndarray) -> np.ndarray:
-    """The state-only reward ``f_i(h, s, a) = ell_h(s)`` for every agent, ``[H, m, S, A]``.
-
-    The best response to it is the deviation that maximises the learner's imitation loss
-    (MATH.md, "Learning objectives").
-    """
-    return np.broadcast_to(
-        ell[:, None, :, None],
-        (game.horizon, game.num_agents, game.num_states, game.num_joint_actions),
-    )
-
-
-def loss_best_responses(
-    game: MarkovGame, sigma: np.ndarray, ell: np.ndarray, kind: Any
-) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
-    """Every agent's loss-maximising deviation in one backward pass.
-
-    Returns ``(values [m], deviations)`` with ``values[i] = max_phi sum_h E_{d_h^{pi_{sigma,
-    phi}}} ell_h`` (the disagreement summed over steps) and the maximising tables.
-    """
-    rep = regret(game, sigma, kind=kind, reward=disagreement_reward(game, ell))
-    return rep.values + rep.per_agent, rep.deviations
 
 
 def check_demos(game: MarkovGame, demos: Any) -> Demonstrations:

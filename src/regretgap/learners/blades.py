@@ -1,14 +1,20 @@
-"""BLADES: Bend Learner, Aggregate Datasets of Expert Suggestions (Algorithm 2, eq. 7).
+"""BLADES (Algorithm 2, eq. 7) and its single-agent analogue DAgger (Ross et al., 2011).
 
-Per round ``n``, for each agent ``i``: the deviation ``phi_i`` maximising the learner's
-disagreement with the expert, ``max_phi E_{s ~ d^{pi_{sigma_n, phi}}} TV(sigma_E(s),
-sigma_n(s))``, is the core's best response to the state reward ``ell_h(s)``; roll in
-``pi_{sigma_n, phi_i}``, query the expert at the visited ``(h, s)``, aggregate, refit
-(follow-the-leader on the aggregated log-losses).
+Per round ``n``: roll in trajectories, query the expert at the visited ``(h, s)``, aggregate
+the answers, refit (follow-the-leader: one weighted log-loss fit on every answer so far).
 
-Departure from the paper, stated: ``ell`` is only known where the expert has been asked,
-so never-queried states get the largest loss, 1 (optimism: a deviation that reaches
-unexplored states is preferred, and they get queried).
+- BLADES rolls in, for each agent ``i``, under ``pi_{sigma_n, phi_i}`` with ``phi_i`` the
+  deviation maximising the learner's disagreement with the expert,
+  ``max_phi E_{s ~ d^{pi_{sigma_n, phi}}} TV(sigma_E(s), sigma_n(s))``: the core's best
+  response to the state reward ``ell_h(s)``. Deviations reach the states the expert's own
+  play never visits, so the expert is asked there (Theorem 5.9).
+- DAgger rolls in under ``pi_{sigma_n}`` only (no deviation): its loss is the on-policy
+  ``E_{s ~ d^{pi_{sigma_n}}} TV``, which bounds the value gap but not the regret gap.
+
+Departure from the paper, stated: ``ell`` is only known where the expert has answered, so
+never-answered states get the largest loss, 1 (optimism: a deviation that reaches
+unexplored states is preferred, and they get queried). With ``answers="sampled"`` the label
+at ``(h, s)`` is the empirical distribution of the answers collected there.
 """
 
 from __future__ import annotations
@@ -19,25 +25,26 @@ import numpy as np
 
 from regretgap.data import QueryableExpert, rollout
 from regretgap.errors import ValidationError
+from regretgap.evaluation import state_distribution
 from regretgap.game import MarkovGame
 from regretgap.learners._common import (
     check_demos,
     check_policy_class,
     check_rng,
     check_rounds,
-    loss_best_responses,
     normalise,
-    tv,
 )
+from regretgap.losses import deviation_losses, tv
 
 
 class BladesHistory(NamedTuple):
     """Per-round record (tuples of length ``rounds``).
 
     Attributes:
-        loss: ``l_BLADES(sigma_n)`` (eq. 7 with TV, unknown states counted as 1) when the
-            round started, ``max_i`` of the per-agent values divided by ``H``.
-        agent: the agent attaining it.
+        loss: the learner's estimated loss when the round started (BLADES: eq. 7, DAgger:
+            on-policy), with TV against the labels collected so far, unknown states
+            counted as 1, averaged over steps (``max_i`` for BLADES).
+        agent: the agent attaining it (``-1`` for DAgger).
         queries: cumulative expert queries after the round.
         validation: the loss of every iterate ``sigma^(1..N+1)`` (length ``rounds + 1``)
             recomputed with every label collected.
@@ -59,13 +66,89 @@ class BladesResult(NamedTuple):
     queries: int
 
 
-def _loss(
-    game: MarkovGame, sigma: np.ndarray, label: np.ndarray, known: np.ndarray, kind: Any
-) -> tuple[float, int, tuple[np.ndarray, ...]]:
+def _estimated_loss(
+    game: MarkovGame,
+    sigma: np.ndarray,
+    label: np.ndarray,
+    known: np.ndarray,
+    kind: Any,
+    deviate: bool,
+) -> tuple[float, int, tuple[np.ndarray, ...] | None]:
+    """``(loss, agent, deviations)``: eq. 7 (``deviate``) or the on-policy loss, from labels."""
     ell = np.where(known, tv(label, sigma), 1.0)
-    values, deviations = loss_best_responses(game, sigma, ell, kind)
+    if not deviate:
+        return float((state_distribution(game, sigma) * ell).sum()) / game.horizon, -1, None
+    values, deviations = deviation_losses(game, sigma, ell, kind)
     i = int(np.argmax(values))
     return float(values[i]) / game.horizon, i, deviations
+
+
+def _query_loop(
+    game: MarkovGame,
+    expert: QueryableExpert,
+    *,
+    rng: np.random.Generator,
+    demos: Any,
+    rounds: int,
+    rollouts: int,
+    policy_class: Any,
+    kind: Any,
+    deviate: bool,
+) -> BladesResult:
+    rng = check_rng(rng)
+    rounds = check_rounds(rounds)
+    cls = check_policy_class(policy_class)
+    if not isinstance(expert, QueryableExpert):
+        raise ValidationError(f"expert must be a QueryableExpert, got {type(expert).__name__}")
+    if isinstance(rollouts, bool) or not isinstance(rollouts, (int, np.integer)) or rollouts < 1:
+        raise ValidationError(f"rollouts must be a positive integer, got {rollouts!r}")
+    sampled = expert.answers == "sampled"
+    shape = (game.horizon, game.num_states, game.num_joint_actions)
+    counts = np.zeros(shape)  # the aggregated dataset: demonstrations + every answer
+    if demos is not None:
+        counts += check_demos(game, demos).counts(game)
+    label, known = normalise(counts)
+    asked = np.zeros(shape[:2], dtype=bool)  # (h, s) the expert has answered
+    exact = np.zeros(shape)  # distribution answers, kept as given
+    start = expert.queries
+    iterates = [cls.fit(counts)]
+    losses, agents, queries = [], [], []
+    for _ in range(rounds):
+        sigma = iterates[-1]
+        loss, worst, deviations = _estimated_loss(game, sigma, label, known, kind, deviate)
+        losses.append(loss)
+        agents.append(worst)
+        plans = list(enumerate(deviations)) if deviate else [(None, None)]
+        for i, phi in plans:
+            states, _, _ = rollout(game, sigma, rollouts, rng=rng, agent=i, deviation=phi)
+            h = np.broadcast_to(np.arange(game.horizon), states.shape).ravel()
+            s = states.ravel()
+            if sampled:
+                # a fresh answer at every visit: one joint recommendation each
+                np.add.at(counts, (h, s), expert.query(h, s))
+            else:
+                # a distribution answer does not change when asked again: ask new pairs once
+                pairs = np.unique(np.stack([h, s], axis=1), axis=0)
+                new = pairs[~asked[pairs[:, 0], pairs[:, 1]]]
+                if len(new):
+                    exact[new[:, 0], new[:, 1]] = expert.query(new[:, 0], new[:, 1])
+                    asked[new[:, 0], new[:, 1]] = True
+                np.add.at(counts, (h, s), exact[h, s])
+        if sampled:
+            label, known = normalise(counts)
+        else:
+            label = np.where(asked[..., None], exact, label)
+            known = known | asked
+        queries.append(expert.queries - start)
+        iterates.append(cls.fit(counts))
+    validation = [_estimated_loss(game, sig, label, known, kind, deviate)[0] for sig in iterates]
+    best = int(np.argmin(validation))  # the earliest of equally good iterates
+    return BladesResult(
+        policy=iterates[best],
+        history=BladesHistory(tuple(losses), tuple(agents), tuple(queries), tuple(validation)),
+        best_round=best,
+        queries=expert.queries - start,
+    )
 
 
 def blades(
@@ -79,11 +162,12 @@ def blades(
     policy_class: Any = None,
     kind: Any = "ce",
 ) -> BladesResult:
-    """BLADES with a queryable expert.
+    """BLADES with a queryable expert (Algorithm 2).
 
     Args:
         game: the game's transitions are simulated; its rewards are never read.
-        expert: answers ``sigma_E(. | h, s)`` and counts queries.
+        expert: a :class:`~regretgap.QueryableExpert` (distribution or sampled answers);
+            it counts the queries.
         rng: sampling of roll-ins.
         demos: optional demonstrations to initialise from (Algorithm 2, line 2); without
             them the first iterate is the policy class fitted on no data.
@@ -96,46 +180,45 @@ def blades(
         :class:`BladesResult` with the best iterate on validation (the BLADES loss with all
         labels collected) and the number of expert queries made.
     """
-    rng = check_rng(rng)
-    rounds = check_rounds(rounds)
-    cls = check_policy_class(policy_class)
-    if not isinstance(expert, QueryableExpert):
-        raise ValidationError(f"expert must be a QueryableExpert, got {type(expert).__name__}")
-    if rollouts < 1:
-        raise ValidationError(f"rollouts must be >= 1, got {rollouts}")
-    shape = (game.horizon, game.num_states, game.num_joint_actions)
-    label = np.zeros(shape)
-    known = np.zeros(shape[:2], dtype=bool)
-    counts = np.zeros(shape)
-    if demos is not None:
-        counts += check_demos(game, demos).counts(game)
-        label, known = normalise(counts)
-    start = expert.queries
-    iterates = [cls.fit(counts)]
-    losses, agents, queries = [], [], []
-    for _ in range(rounds):
-        sigma = iterates[-1]
-        loss, worst, deviations = _loss(game, sigma, label, known, kind)
-        losses.append(loss)
-        agents.append(worst)
-        for i, phi in enumerate(deviations):
-            states, _, _ = rollout(game, sigma, rollouts, rng=rng, agent=i, deviation=phi)
-            h = np.broadcast_to(np.arange(game.horizon), states.shape).ravel()
-            s = states.ravel()
-            pairs = np.unique(np.stack([h, s], axis=1), axis=0)
-            new = pairs[~known[pairs[:, 0], pairs[:, 1]]]
-            if len(new):
-                label[new[:, 0], new[:, 1]] = expert.query(new[:, 0], new[:, 1])
-                known[new[:, 0], new[:, 1]] = True
-            # aggregate: every visit adds the expert's answer at that (h, s)
-            np.add.at(counts, (h, s), label[h, s])
-        queries.append(expert.queries - start)
-        iterates.append(cls.fit(counts))
-    validation = [_loss(game, sig, label, known, kind)[0] for sig in iterates]
-    best = int(np.argmin(validation))  # the earliest of equally good iterates
-    return BladesResult(
-        policy=iterates[best],
-        history=BladesHistory(tuple(losses), tuple(agents), tuple(queries), tuple(validation)),
-        best_round=best,
-        queries=expert.queries - start,
+    return _query_loop(
+        game,
+        expert,
+        rng=rng,
+        demos=demos,
+        rounds=rounds,
+        rollouts=rollouts,
+        policy_class=policy_class,
+        kind=kind,
+        deviate=True,
+    )
+
+
+def dagger(
+    game: MarkovGame,
+    expert: QueryableExpert,
+    *,
+    rng: np.random.Generator,
+    demos: Any = None,
+    rounds: int = 8,
+    rollouts: int = 64,
+    policy_class: Any = None,
+) -> BladesResult:
+    """DAgger over joint recommendations: BLADES without deviations (Ross et al., 2011).
+
+    Each round rolls in ``rollouts`` trajectories under ``pi_{sigma_n}`` (everyone obeys),
+    queries the expert at the visited states and refits on the aggregate. It is the
+    single-agent analogue the paper's BLADES improves on: it never visits the states that
+    only a deviation reaches, so it cannot learn the expert's recommendations there.
+    Arguments and result as in :func:`blades` (``history.agent`` is ``-1``).
+    """
+    return _query_loop(
+        game,
+        expert,
+        rng=rng,
+        demos=demos,
+        rounds=rounds,
+        rollouts=rollouts,
+        policy_class=policy_class,
+        kind="ce",
+        deviate=False,
     )

@@ -11,7 +11,8 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from regretgap.game import MarkovGame
-from regretgap.learners._common import check_demos, check_policy_class, normalise, tv
+from regretgap.learners._common import check_demos, check_policy_class, normalise
+from regretgap.losses import tv
 
 
 class JBCHistory(NamedTuple):

@@ -1,4 +1,4 @@
-"""MALICE: Multi-agent Aggregation of Losses to Imitate Cached Experts (Algorithm 1, eq. 6).
+"""MALICE (Algorithm 1, eq. 6) and its single-agent analogue ALICE (Spencer et al., 2021).
 
 Per round ``n``: the deviation maximising the importance-weighted loss
 ``max_i max_phi E_{s ~ d_E}[d^{pi_{sigma_n, phi}}(s) / d_E(s) * TV(sigma_E(s), sigma_n(s))]``
@@ -6,6 +6,14 @@ is the core's best response to the state reward ``ell_h(s)`` (the disagreement o
 its state distribution divided by the expert's gives per-``(h, s)`` weights; the round's
 loss is the weighted log-loss on the demonstrations; follow-the-leader refits on the summed
 weighted counts; the best iterate on held-out demonstrations is returned.
+
+ALICE is the same loop without deviations: its weights are ``d^{pi_{sigma_n}} / d_E`` (the
+learner's own state distribution over the expert's), so it corrects the covariate shift of
+obedient play only, not the one a strategic agent causes.
+
+With an unrestricted tabular class the weights cancel (the weighted per-state fit is the
+empirical expert distribution wherever there is data), so MALICE and ALICE return J-BC's
+policy; they differ from J-BC only with a class that shares parameters across states.
 
 Coverage (Assumption 5.2): if a deviation from the current iterate reaches an ``(h, s)``
 that no demonstration visits, the weights are undefined and :class:`CoverageError` names
@@ -28,10 +36,9 @@ from regretgap.learners._common import (
     check_policy_class,
     check_rng,
     check_rounds,
-    loss_best_responses,
     normalise,
-    tv,
 )
+from regretgap.losses import deviation_losses, tv
 
 
 class MaliceHistory(NamedTuple):
@@ -41,6 +48,8 @@ class MaliceHistory(NamedTuple):
         loss: ``l_MALICE(sigma_n)`` with TV on the training demonstrations (``rounds``).
         agent: the agent whose deviation attains it.
         max_weight: the largest importance weight of the round.
+        ess: the effective sample size of the round's weighted demonstrations,
+            ``(sum_j w_j)^2 / sum_j w_j^2`` over the training visits ``j``.
         validation: the same loss of every iterate on held-out demonstrations
             (``rounds + 1``, the initial J-BC iterate first).
     """
@@ -48,6 +57,7 @@ class MaliceHistory(NamedTuple):
     loss: tuple[float, ...]
     agent: tuple[int, ...]
     max_weight: tuple[float, ...]
+    ess: tuple[float, ...]
     validation: tuple[float, ...]
 
 
@@ -69,14 +79,92 @@ def malice_loss(
     """
     emp, covered = normalise(counts)
     ell = np.where(covered, tv(emp, sigma), 0.0)
-    values, deviations = loss_best_responses(game, sigma, ell, kind)
+    values, deviations = deviation_losses(game, sigma, ell, kind)
     i = int(np.argmax(values))
     return float(values[i]) / game.horizon, i, deviations[i]
 
 
-def _uncovered(game: MarkovGame, sigma: np.ndarray, covered: np.ndarray) -> np.ndarray:
-    reach = deviation_reachable(game, sigma)
+def alice_loss(game: MarkovGame, sigma: np.ndarray, counts: np.ndarray) -> float:
+    """ALICE's loss with TV: ``E_{s ~ d^{pi_sigma}}[TV(emp(s), sigma(s))]`` on covered states."""
+    emp, covered = normalise(counts)
+    ell = np.where(covered, tv(emp, sigma), 0.0)
+    return float((state_distribution(game, sigma) * ell).sum()) / game.horizon
+
+
+def _uncovered(
+    game: MarkovGame, sigma: np.ndarray, covered: np.ndarray, deviate: bool
+) -> np.ndarray:
+    """``(h, s)`` pairs ``sigma`` reaches (under some deviation if ``deviate``) without data."""
+    reach = deviation_reachable(game, sigma) if deviate else state_distribution(game, sigma) > 0
     return np.argwhere(reach & ~covered)
+
+
+def _reweighting_loop(
+    game: MarkovGame,
+    demos: Any,
+    *,
+    rng: np.random.Generator,
+    rounds: int,
+    policy_class: Any,
+    validation_fraction: float,
+    clip_weights: bool,
+    max_weight: float,
+    kind: Any,
+    deviate: bool,
+) -> MaliceResult:
+    rng = check_rng(rng)
+    rounds = check_rounds(rounds)
+    cls = check_policy_class(policy_class)
+    if not max_weight > 0:
+        raise ValidationError(f"max_weight must be > 0, got {max_weight}")
+    train, held = check_demos(game, demos).split(validation_fraction, rng)
+    counts = train.counts(game)
+    val_counts = held.counts(game)
+    _, covered = normalise(counts)
+    visits = counts.sum(axis=-1)  # [H, S] training visits
+    d_expert = visits / len(train)  # empirical d_{E,h}(s)
+    iterates = [cls.fit(counts)]
+    total = np.zeros_like(counts)
+    losses, agents, weights_max, ess = [], [], [], []
+    who = "deviations from the current mediator reach" if deviate else "the mediator reaches"
+    for _ in range(rounds):
+        sigma = iterates[-1]
+        missing = _uncovered(game, sigma, covered, deviate)
+        if missing.size and not clip_weights:
+            states = np.unique(missing[:, 1])
+            raise CoverageError(
+                f"coverage fails: {who} states {states.tolist()} (at (h, s) = "
+                f"{[tuple(p) for p in missing.tolist()][:10]}) that the expert's "
+                f"demonstrations never visit; the importance weights are undefined there. "
+                f"Pass clip_weights=True to ignore them, or use BLADES with a queryable expert.",
+                missing,
+            )
+        if deviate:
+            loss, worst, phi = malice_loss(game, sigma, counts, kind)
+            played = apply_deviation(game, sigma, worst, phi)
+        else:
+            loss, worst, played = alice_loss(game, sigma, counts), -1, sigma
+        losses.append(loss)
+        agents.append(worst)
+        d_learner = state_distribution(game, played)
+        w = np.divide(d_learner, d_expert, out=np.zeros_like(d_learner), where=covered)
+        w = np.minimum(w, max_weight) if clip_weights else w
+        weights_max.append(float(w.max()))
+        ess.append(float((visits * w).sum() ** 2 / max((visits * w**2).sum(), 1e-300)))
+        total += w[..., None] * counts  # follow-the-leader: every round's loss, summed
+        iterates.append(cls.fit(total))
+    if deviate:
+        validation = [malice_loss(game, sig, val_counts, kind)[0] for sig in iterates]
+    else:
+        validation = [alice_loss(game, sig, val_counts) for sig in iterates]
+    best = int(np.argmin(validation))
+    return MaliceResult(
+        policy=iterates[best],
+        history=MaliceHistory(
+            tuple(losses), tuple(agents), tuple(weights_max), tuple(ess), tuple(validation)
+        ),
+        best_round=best,
+    )
 
 
 def malice(
@@ -91,7 +179,7 @@ def malice(
     max_weight: float = 1e3,
     kind: Any = "ce",
 ) -> MaliceResult:
-    """MALICE from expert demonstrations under coverage.
+    """MALICE from expert demonstrations under coverage (Algorithm 1).
 
     Args:
         game: transitions are simulated to compute deviation state distributions; rewards
@@ -99,55 +187,65 @@ def malice(
         demos: obedient expert demonstrations.
         rng: the train/validation split.
         rounds: ``N``.
-        policy_class: default tabular.
+        policy_class: default tabular (then MALICE returns J-BC's policy: see the module
+            docstring); use a class with shared parameters such as
+            :class:`~regretgap.LogLinear`.
         validation_fraction: share of trajectories held out to pick the best iterate.
         clip_weights: proceed when coverage fails, ignoring uncovered states and capping
             weights at ``max_weight``.
+        max_weight: the cap of clipped weights.
         kind: the deviation class the adversary optimises over.
+
+    Returns:
+        :class:`MaliceResult`; ``history`` records each round's loss, the largest
+        importance weight and the effective sample size.
 
     Raises:
         CoverageError: a deviation reaches states the demonstrations never cover (its
             ``states`` attribute lists them), unless ``clip_weights``.
     """
-    rng = check_rng(rng)
-    rounds = check_rounds(rounds)
-    cls = check_policy_class(policy_class)
-    if max_weight <= 0:
-        raise ValidationError(f"max_weight must be > 0, got {max_weight}")
-    train, held = check_demos(game, demos).split(validation_fraction, rng)
-    counts = train.counts(game)
-    val_counts = held.counts(game)
-    _, covered = normalise(counts)
-    d_expert = counts.sum(axis=-1) / len(train)  # empirical d_{E,h}(s)
-    iterates = [cls.fit(counts)]
-    total = np.zeros_like(counts)
-    losses, agents, weights_max = [], [], []
-    for _ in range(rounds):
-        sigma = iterates[-1]
-        missing = _uncovered(game, sigma, covered)
-        if missing.size and not clip_weights:
-            states = np.unique(missing[:, 1])
-            raise CoverageError(
-                f"coverage fails: deviations from the current mediator reach states "
-                f"{states.tolist()} (at (h, s) = {[tuple(p) for p in missing.tolist()][:10]}) "
-                f"that the expert's demonstrations never visit; MALICE's importance weights "
-                f"are undefined there. Pass clip_weights=True to ignore them, or use BLADES "
-                f"with a queryable expert.",
-                missing,
-            )
-        loss, worst, phi = malice_loss(game, sigma, counts, kind)
-        losses.append(loss)
-        agents.append(worst)
-        d_dev = state_distribution(game, apply_deviation(game, sigma, worst, phi))
-        w = np.divide(d_dev, d_expert, out=np.zeros_like(d_dev), where=covered)
-        w = np.minimum(w, max_weight) if clip_weights else w
-        weights_max.append(float(w.max()))
-        total += w[..., None] * counts
-        iterates.append(cls.fit(total))
-    validation = [malice_loss(game, sig, val_counts, kind)[0] for sig in iterates]
-    best = int(np.argmin(validation))
-    return MaliceResult(
-        policy=iterates[best],
-        history=MaliceHistory(tuple(losses), tuple(agents), tuple(weights_max), tuple(validation)),
-        best_round=best,
+    return _reweighting_loop(
+        game,
+        demos,
+        rng=rng,
+        rounds=rounds,
+        policy_class=policy_class,
+        validation_fraction=validation_fraction,
+        clip_weights=clip_weights,
+        max_weight=max_weight,
+        kind=kind,
+        deviate=True,
+    )
+
+
+def alice(
+    game: MarkovGame,
+    demos: Any,
+    *,
+    rng: np.random.Generator,
+    rounds: int = 8,
+    policy_class: Any = None,
+    validation_fraction: float = 0.2,
+    clip_weights: bool = False,
+    max_weight: float = 1e3,
+) -> MaliceResult:
+    """ALICE over joint recommendations: MALICE without deviations (Spencer et al., 2021).
+
+    Weights ``d^{pi_{sigma_n}} / d_E`` correct for the learner's own covariate shift; no
+    agent deviates, so the states a strategic deviation reaches are weighted by how often
+    obedient play visits them. The single-agent analogue the paper's MALICE improves on.
+    Arguments and result as in :func:`malice` (``history.agent`` is ``-1``); coverage
+    fails when the learner itself reaches states the demonstrations never visit.
+    """
+    return _reweighting_loop(
+        game,
+        demos,
+        rng=rng,
+        rounds=rounds,
+        policy_class=policy_class,
+        validation_fraction=validation_fraction,
+        clip_weights=clip_weights,
+        max_weight=max_weight,
+        kind="ce",
+        deviate=False,
     )
