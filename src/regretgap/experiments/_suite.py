@@ -1,4 +1,11 @@
-"""Shared pieces of the reproduce suite: run specifications and learner dispatch."""
+"""Shared pieces of the reproduce suite: run specifications, learner dispatch, evaluation.
+
+An experiment module has ``NAME``, ``TITLE``, a dataclass ``Args`` (with ``quick``),
+``runs(args) -> list[RunSpec]``, ``execute(config, seed) -> metrics``,
+``verdict(results) -> list[Verdict]`` and ``render(results, out) -> markdown``. ``reproduce``
+and the module's own ``main`` both go through :func:`run_module`'s pieces, so the standalone
+run and the suite compute the same numbers.
+"""
 
 from __future__ import annotations
 
@@ -10,8 +17,18 @@ from typing import Any, NamedTuple
 import numpy as np
 
 import regretgap as rg
+from regretgap.experiments._verdict import Verdict, clean
 
-LEARNERS = ("jbc", "jirl", "malice", "blades")
+#: Learners in report order: each regret-gap learner beside its single-agent analogue.
+LEARNERS = ("jbc", "jirl", "alice", "malice", "dagger", "blades")
+NAMES = {
+    "jbc": "J-BC",
+    "jirl": "J-IRL",
+    "alice": "ALICE",
+    "malice": "MALICE",
+    "dagger": "DAgger",
+    "blades": "BLADES",
+}
 
 
 class RunSpec(NamedTuple):
@@ -44,19 +61,23 @@ def learn(
     rollouts: int = 64,
     policy_class: Any = None,
     clip_weights: bool = False,
+    answers: str = "sampled",
 ) -> tuple[np.ndarray | None, dict]:
-    """Run learner ``name``; returns ``(policy or None, extra metrics)``.
+    """Run learner ``name`` (one of :data:`LEARNERS`); returns ``(policy or None, extra)``.
 
-    MALICE's CoverageError is a result, not a crash: ``(None, {"not_applicable": reason})``.
+    DAgger and BLADES query ``expert`` (``answers`` as in :class:`~regretgap.QueryableExpert`)
+    starting from ``demos``; the others learn from ``demos`` alone. A
+    :class:`~regretgap.CoverageError` of ALICE or MALICE is a result, not a crash:
+    ``(None, {"not_applicable": reason, "uncovered": [...]})``.
     """
     extra: dict = {}
     if name == "jbc":
         res = rg.jbc(game, demos, policy_class=policy_class)
     elif name == "jirl":
         res = rg.jirl(game, demos, rng=rng)
-    elif name == "malice":
+    elif name in ("malice", "alice"):
         try:
-            res = rg.malice(
+            res = getattr(rg, name)(
                 game,
                 demos,
                 rng=rng,
@@ -65,16 +86,21 @@ def learn(
                 clip_weights=clip_weights,
             )
         except rg.CoverageError as err:
+            states = [int(s) for s in err.states]
             return None, {
-                "not_applicable": "coverage fails: deviations reach states "
-                f"{err.states.tolist()} that the demonstrations never visit"
+                "not_applicable": f"coverage fails: the demonstrations never visit states "
+                f"{states}, which the learner's roll-ins reach",
+                "uncovered": states,
             }
-    elif name == "blades":
-        expert_oracle = rg.QueryableExpert(expert)
-        res = rg.blades(
+        extra["max_weight"] = max(res.history.max_weight)
+        extra["ess"] = min(res.history.ess)
+    elif name in ("blades", "dagger"):
+        oracle = rg.QueryableExpert(expert, answers=answers, rng=rng)
+        res = getattr(rg, name)(
             game,
-            expert_oracle,
+            oracle,
             rng=rng,
+            demos=demos,
             rounds=rounds,
             rollouts=rollouts,
             policy_class=policy_class,
@@ -85,8 +111,47 @@ def learn(
     return res.policy, extra
 
 
+def measure(game: rg.MarkovGame, expert: np.ndarray, policy: np.ndarray) -> dict:
+    """Evaluation (the only reader of rewards): value and regret gaps, and the learner's
+    exact losses against the expert (:func:`regretgap.imitation_losses`)."""
+    loss = rg.imitation_losses(game, expert, policy)
+    return {
+        "value_gap": clean(rg.value_gap(game, expert, policy)),
+        "regret_gap": clean(rg.regret_gap(game, expert, policy)),
+        "loss_bc": loss.bc,
+        "loss_on_policy": loss.on_policy,
+        "loss_deviation": loss.deviation,
+        "loss_moment": loss.moment,
+    }
+
+
+def constants(game: rg.MarkovGame, expert: np.ndarray) -> dict:
+    """The game's constants for the bounds: ``u`` (Assumption 5.1, the upper end of the
+    bracket, which bounds every deviation) and both readings of ``beta`` (Assumption 5.2)."""
+    cov = rg.coverage(game, expert)
+    return {
+        "u": rg.recoverability(game, expert).upper,
+        "beta_avg": cov.beta,
+        "beta_step": cov.per_step_beta,
+    }
+
+
+def run_module(module: Any, args: Any, on_done: Callable[[RunSpec], None] | None = None) -> list:
+    """An experiment's standalone ``main``: run every spec serially, print and return the
+    verdicts (the same ``runs``/``execute``/``verdict`` as ``regretgap reproduce``)."""
+    results = []
+    for spec in module.runs(args):
+        results.append((spec.config, module.execute(spec.config, spec.seed)))
+        if on_done is not None:
+            on_done(spec)
+    verdicts: list[Verdict] = module.verdict(results)
+    for v in verdicts:
+        print(f"{v.claim} {v.learner}: {v.word} ({v.criterion}; measured {v.measured})")
+    return verdicts
+
+
 def gaps(game: rg.MarkovGame, expert: np.ndarray, policy: np.ndarray) -> dict:
-    """Evaluation (the only reader of rewards): value and regret gaps."""
+    """Value and regret gaps (kept while the experiments move to :func:`measure`)."""
     return {
         "value_gap": rg.value_gap(game, expert, policy),
         "regret_gap": rg.regret_gap(game, expert, policy),
@@ -105,7 +170,7 @@ def fit_slope(x: list[float], y: list[float]) -> float | None:
 def run_serially(
     specs: list[RunSpec], execute: Callable[[dict, int], dict]
 ) -> list[tuple[RunSpec, dict]]:
-    """An experiment's standalone ``main``: run every spec in order and print one line each."""
+    """Run every spec in order and print one line each (kept while experiments move)."""
     out = []
     for spec in specs:
         metrics = execute(spec.config, spec.seed)

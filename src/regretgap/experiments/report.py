@@ -13,7 +13,9 @@ from pathlib import Path
 import numpy as np
 
 import regretgap
-from regretgap.experiments._suite import LEARNERS, RunSpec, fit_slope
+from regretgap.experiments._suite import RunSpec, fit_slope
+
+LEARNERS = ("jbc", "jirl", "malice", "blades")
 from regretgap.io import atomic_write_bytes
 
 NAMES = {"jbc": "J-BC", "jirl": "J-IRL", "malice": "MALICE", "blades": "BLADES"}

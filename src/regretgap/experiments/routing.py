@@ -12,7 +12,9 @@ from dataclasses import dataclass
 import numpy as np
 
 import regretgap as rg
-from regretgap.experiments._suite import LEARNERS, RunSpec, gaps, learn, run_serially
+from regretgap.experiments._suite import RunSpec, gaps, learn, run_serially
+
+LEARNERS = ("jbc", "jirl", "malice", "blades")
 from regretgap.games.routing import braess
 
 NAME = "routing"

@@ -1,0 +1,117 @@
+"""Verdicts: what each experiment concludes about its claim, as a typed, testable result.
+
+Every experiment module has ``verdict(results) -> list[Verdict]``; the report only renders
+them. A verdict states its criterion in one sentence and the numbers it used, and can say
+``"inconsistent"`` (each has a test that feeds it a violating result).
+
+Also here: confidence intervals over seeds and the numerical tolerance below which a
+computed gap is reported as 0.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import NamedTuple
+
+import numpy as np
+from scipy import stats
+
+CONSISTENT = "consistent"
+INCONSISTENT = "inconsistent"
+NOT_APPLICABLE = "not applicable"
+
+#: Exact computations agree to round-off; a gap below this is printed and judged as 0.
+TOLERANCE = 1e-9
+
+#: Lemma C.1 with TV (``|E_{a~pi_2} A^{pi_1}(s,a)| <= 2 u TV``) applied twice in the proofs of
+#: Theorems 5.3, 5.7 and 5.9 (eqs. 10, 15, 17): ``gap <= 4 l u H``, with ``l`` the loss on
+#: the deviated roll-in (``eps / beta`` for J-BC and J-IRL).
+PROOF_CONSTANT = 4.0
+
+
+class Verdict(NamedTuple):
+    """One row of the report's Table 1.
+
+    Attributes:
+        experiment: the module that measured it.
+        claim: the paper's statement, e.g. ``"Theorem 5.3"``.
+        learner: the learner judged (``""`` for checks on the proofs' own policies).
+        assumption: what the claim assumes.
+        bound: the paper's bound in words.
+        measured: the measured quantity in one line.
+        word: :data:`CONSISTENT`, :data:`INCONSISTENT` or :data:`NOT_APPLICABLE`.
+        criterion: the test applied, in one sentence.
+        numbers: the numbers the criterion used.
+    """
+
+    experiment: str
+    claim: str
+    learner: str
+    assumption: str
+    bound: str
+    measured: str
+    word: str
+    criterion: str
+    numbers: dict[str, float]
+
+
+def judge(ok: bool) -> str:
+    """The verdict word of a criterion that held (``ok``) or failed."""
+    return CONSISTENT if ok else INCONSISTENT
+
+
+class Interval(NamedTuple):
+    """Mean over seeds with a two-sided 95% Student-t confidence interval."""
+
+    mean: float
+    low: float
+    high: float
+    n: int
+
+
+def mean_ci(values: Iterable[float], level: float = 0.95) -> Interval:
+    """Mean and ``level`` t-interval of ``values`` (a single value: zero width)."""
+    x = np.asarray(list(values), dtype=np.float64)
+    if x.size == 0:
+        raise ValueError("mean_ci needs at least one value")
+    mean = float(x.mean())
+    if x.size == 1 or np.all(x == x[0]):
+        return Interval(mean, mean, mean, int(x.size))
+    half = float(stats.t.ppf(0.5 + level / 2, x.size - 1) * x.std(ddof=1) / np.sqrt(x.size))
+    return Interval(mean, mean - half, mean + half, int(x.size))
+
+
+def clean(x: float, tol: float = TOLERANCE) -> float:
+    """``0.0`` for ``|x| < tol`` (round-off of an exact zero), else ``x``."""
+    return 0.0 if abs(x) < tol else float(x)
+
+
+def fmt(x: float | None, digits: int = 3) -> str:
+    """A number for the report: round-off printed as 0, tiny or huge values in e-notation."""
+    if x is None or not np.isfinite(x):
+        return "n/a" if x is None else str(x)
+    x = clean(x)
+    if x == 0:
+        return "0"
+    if abs(x) < 10 ** (-digits) or abs(x) >= 1e5:
+        return f"{x:.{max(digits - 1, 1)}e}"
+    return f"{x:.{digits}f}"
+
+
+def fmt_ci(ci: Interval, digits: int = 3) -> str:
+    """``mean [low, high]``, or the mean alone when the interval has zero width."""
+    if ci.low == ci.high:
+        return fmt(ci.mean, digits)
+    return f"{fmt(ci.mean, digits)} [{fmt(ci.low, digits)}, {fmt(ci.high, digits)}]"
+
+
+def group(
+    results: Sequence[tuple[dict, dict]], keys: Sequence[str], **where: object
+) -> dict[tuple, list[dict]]:
+    """Metrics grouped by the config values of ``keys``, over runs whose config matches
+    ``where`` (sorted by key; runs without a metric are kept: callers pick)."""
+    out: dict[tuple, list[dict]] = {}
+    for config, metrics in results:
+        if all(config.get(k) == v for k, v in where.items()):
+            out.setdefault(tuple(config.get(k) for k in keys), []).append(metrics)
+    return dict(sorted(out.items(), key=lambda kv: tuple(str(type(v)) + str(v) for v in kv[0])))
