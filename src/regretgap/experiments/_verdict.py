@@ -105,13 +105,25 @@ def fmt_ci(ci: Interval, digits: int = 3) -> str:
     return f"{fmt(ci.mean, digits)} [{fmt(ci.low, digits)}, {fmt(ci.high, digits)}]"
 
 
+def select(results: Sequence[tuple[dict, dict]], **where: object) -> list[dict]:
+    """The metrics of the runs whose config matches every ``key=value`` of ``where``."""
+    return [m for c, m in results if all(c.get(k) == v for k, v in where.items())]
+
+
 def group(
     results: Sequence[tuple[dict, dict]], keys: Sequence[str], **where: object
-) -> dict[tuple, list[dict]]:
-    """Metrics grouped by the config values of ``keys``, over runs whose config matches
-    ``where`` (sorted by key; runs without a metric are kept: callers pick)."""
-    out: dict[tuple, list[dict]] = {}
+) -> dict[tuple, list[tuple[dict, dict]]]:
+    """``(config, metrics)`` runs grouped by the config values of ``keys``, over runs whose
+    config matches ``where``, in key order (numbers numerically)."""
+    out: dict[tuple, list[tuple[dict, dict]]] = {}
     for config, metrics in results:
         if all(config.get(k) == v for k, v in where.items()):
-            out.setdefault(tuple(config.get(k) for k in keys), []).append(metrics)
-    return dict(sorted(out.items(), key=lambda kv: tuple(str(type(v)) + str(v) for v in kv[0])))
+            out.setdefault(tuple(config.get(k) for k in keys), []).append((config, metrics))
+    return dict(sorted(out.items(), key=lambda kv: tuple(_order(v) for v in kv[0])))
+
+
+def _order(v: object) -> tuple:
+    """Numbers in numeric order, before everything else in text order."""
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        return (0, float(v), "")
+    return (1, 0.0, str(v))
