@@ -1,5 +1,8 @@
+import json
 import os
+import sqlite3
 
+import pytest
 from hypothesis import HealthCheck, settings
 
 settings.register_profile(
@@ -7,3 +10,20 @@ settings.register_profile(
 )
 settings.register_profile("dev", max_examples=40, deadline=None)
 settings.load_profile("ci" if os.environ.get("CI") else os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+
+
+@pytest.fixture(scope="session")
+def quick_suite(tmp_path_factory):
+    """One ``regretgap reproduce --quick`` for the whole session: ``(out, outcome,
+    results)`` with ``results[experiment] = [(config, metrics), ...]`` from the database."""
+    from regretgap.experiments import reproduce
+
+    out = tmp_path_factory.mktemp("quick_suite")
+    outcome = reproduce.main(reproduce.Args(out=out, quick=True, progress=False))
+    results: dict[str, list[tuple[dict, dict]]] = {}
+    with sqlite3.connect(out / "results.sqlite") as con:
+        for experiment, config, metrics in con.execute(
+            "SELECT experiment, config, metrics FROM runs ORDER BY rowid"
+        ):
+            results.setdefault(experiment, []).append((json.loads(config), json.loads(metrics)))
+    return out, outcome, results
