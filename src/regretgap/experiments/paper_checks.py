@@ -418,7 +418,7 @@ def _v_5_4(rs: list[tuple[dict, dict]]) -> list[Verdict]:
             "Theorem 5.4",
             "Assumptions 5.1 and 5.2; J-BC error E_{d_E}[TV] <= eps",
             "regret gap Omega(eps u H / beta): exactly eps H (u' - 2) / (2 beta) (E.8)",
-            f"{n} configurations: |gap - formula| <= {fmt(gap_err)}, |BC error - eps| <= "
+            f"{n} configurations: abs(gap - formula) <= {fmt(gap_err)}, abs(BC error - eps) <= "
             f"{fmt(bc_err)}, value gap {fmt(vg)}",
             gap_ok and bc_err <= TOLERANCE and vg <= TOLERANCE,
             "on every (beta, u, H, eps) the proof's learner has regret gap eps H (u'-2)/(2 beta), "
@@ -429,10 +429,10 @@ def _v_5_4(rs: list[tuple[dict, dict]]) -> list[Verdict]:
             "Corollary 5.6",
             "Assumptions 5.1 and 5.2; complete reward class; moment-matching error",
             "regret gap Omega(eps u H / beta) at moment error O(eps) (E.10)",
-            f"{n} configurations: |moment error - 2 eps| <= {fmt(moment_err)}, same gaps as "
+            f"{n} configurations: abs(moment error - 2 eps) <= {fmt(moment_err)}, same gaps as "
             "Theorem 5.4",
             gap_ok and moment_err <= TOLERANCE,
-            "the moment error sum |rho_E - rho| of the step-averaged occupancies is exactly "
+            "the moment error sum abs(rho_E - rho) of the step-averaged occupancies is exactly "
             "2 eps (the statement's 'at most eps' holds with eps/2) and the regret gap is the "
             "Theorem 5.4 formula, each to 1e-9",
             {"max_moment_error": moment_err, "max_gap_error": gap_err, "runs": n},
@@ -466,8 +466,8 @@ def _v_5_8(rs: list[tuple[dict, dict]]) -> list[Verdict]:
             "Theorems 5.8 and 5.10",
             "Assumption 5.1; MALICE / BLADES loss (eqs. 6, 7 with TV) <= eps",
             "regret gap Omega(eps u H): exactly eps H (u' - 1) = value gap (E.12, E.14)",
-            f"{n} configurations: |gap - eps H (u'-1)| <= {fmt(gap_err)}, |gap - value gap| <= "
-            f"{fmt(vg_err)}, |loss - eps| <= {fmt(loss_err)}",
+            f"{n} configurations: abs(gap - eps H (u'-1)) <= {fmt(gap_err)}, "
+            f"abs(gap - value gap) <= {fmt(vg_err)}, abs(loss - eps) <= {fmt(loss_err)}",
             max(gap_err, vg_err, loss_err) <= TOLERANCE,
             "on every (beta, u, H, eps) the regret gap and the value gap both equal "
             "eps H (u'-1) and the deviation loss equals eps, each to 1e-9",
@@ -521,13 +521,13 @@ def _v_4_3(rs: list[tuple[dict, dict]]) -> list[Verdict]:
             ">= 2 actions",
             "R(sigma, f_{s,a}) = H rho(s, a) for the indicator rewards f_{s,a} = -1(s, a), so "
             "regret equivalence over them forces equal occupancies (E.1)",
-            f"{len(rs)} games: |R(f_sa) - H rho(s,a)| <= {fmt(numbers['max_identity_error'])}; "
+            f"{len(rs)} games: abs(R(f_sa) - H rho(s,a)) <= {fmt(numbers['max_identity_error'])}; "
             f"occupancy-equal learner differs by {fmt(numbers['max_equal_diff'])}, perturbed "
             f"learner by {fmt(numbers['min_perturbed_diff'])} or more",
             ok,
             "for expert, occupancy-equal and perturbed learners R(sigma, f_sa) = H rho_avg(s,a) "
             "and sum_sa R = H to 1e-9; the equal learner's regrets match the expert's on every "
-            "f_sa, the perturbed learner's differ by H max|rho diff| > 1e-9",
+            "f_sa, the perturbed learner's differ by H max abs(rho diff) > 1e-9",
             numbers,
             word=None if applicable else NOT_APPLICABLE,
         )
@@ -608,7 +608,8 @@ def _v_4_7(rs: list[tuple[dict, dict]]) -> list[Verdict]:
                 "Corollary 4.8",
                 "expert an exact CE (delta_1 = 0); learner's value gap delta_2 = 0",
                 "the learner is only an Omega(H)-approximate CE: R(sigma) = H - 2",
-                f"H = {hs[0]}..{hs[-1]}: value gap {fmt(vg)}, |R(sigma) - (H - 2)| <= {fmt(err)}",
+                f"H = {hs[0]}..{hs[-1]}: value gap {fmt(vg)}, "
+                f"abs(R(sigma) - (H - 2)) <= {fmt(err)}",
                 max(vg, err, d1) <= TOLERANCE,
                 "on the Theorem 4.5 game delta_1 = 0, the value gap is 0 and the learner's "
                 "regret is H - 2 for every H, to 1e-9",
@@ -633,7 +634,7 @@ def _v_d_1(rs: list[tuple[dict, dict]]) -> list[Verdict]:
             "Theorem D.1",
             "one agent (an MDP); per-step complete deviation class",
             "regret gap = value gap",
-            f"{n} learners on {len(rs)} MDPs: max |regret gap - value gap| = {fmt(diff)}",
+            f"{n} learners on {len(rs)} MDPs: max abs(regret gap - value gap) = {fmt(diff)}",
             diff <= TOLERANCE,
             "regret gap equals value gap to 1e-9 for every learner",
             {"max_abs_difference": diff, "learners": n},
