@@ -25,11 +25,18 @@ from pathlib import Path
 from typing import NamedTuple
 
 import regretgap
-from regretgap.experiments import coverage_family, data_sweep, horizon_sweep, routing
+from regretgap.experiments import (
+    coverage_family,
+    data_sweep,
+    horizon_sweep,
+    paper_checks,
+    routing,
+)
 from regretgap.experiments._suite import RunSpec
 from regretgap.experiments.report import write_report
 
 MODULES = {
+    paper_checks.NAME: paper_checks,
     horizon_sweep.NAME: horizon_sweep,
     coverage_family.NAME: coverage_family,
     data_sweep.NAME: data_sweep,
