@@ -66,7 +66,9 @@ def learn(
     """Run learner ``name`` (one of :data:`LEARNERS`); returns ``(policy or None, extra)``.
 
     DAgger and BLADES query ``expert`` (``answers`` as in :class:`~regretgap.QueryableExpert`)
-    starting from ``demos``; the others learn from ``demos`` alone. A
+    starting from ``demos``; the others learn from ``demos`` alone. ``rollouts`` is per agent
+    for BLADES; DAgger rolls in ``m`` times as many under obedient play, so both ask the
+    expert about the same number of states (equal query budgets). A
     :class:`~regretgap.CoverageError` of ALICE or MALICE is a result, not a crash:
     ``(None, {"not_applicable": reason, "uncovered": [...]})``.
     """
@@ -102,7 +104,7 @@ def learn(
             rng=rng,
             demos=demos,
             rounds=rounds,
-            rollouts=rollouts,
+            rollouts=rollouts if name == "blades" else rollouts * game.num_agents,
             policy_class=policy_class,
         )
         extra["queries"] = res.queries

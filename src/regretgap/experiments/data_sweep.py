@@ -119,10 +119,14 @@ def execute(config: dict, seed: int) -> dict:
             clip_weights=True,
         )
     else:
-        r = config["rollouts"]
-        rollouts = r if config["learner"] == "blades" else r * game.num_agents
         policy, extra = learn(
-            config["learner"], game, expert, None, rng, rounds=config["rounds"], rollouts=rollouts
+            config["learner"],
+            game,
+            expert,
+            None,
+            rng,
+            rounds=config["rounds"],
+            rollouts=config["rollouts"],
         )
     return {**measure(game, expert, policy), **constants(game, expert), **extra}
 

@@ -59,7 +59,8 @@ class Args:
     rounds: int = 3
     """Rounds of ALICE, MALICE, DAgger and BLADES."""
     rollouts: int = 16
-    """Roll-ins per round (per agent for BLADES)."""
+    """Roll-ins per agent per round of BLADES (DAgger: ``m`` times as many, the same
+    query budget; ALICE and MALICE simulate exactly)."""
     quick: bool = False
     """CI form: three horizons, three seeds."""
 
@@ -188,7 +189,7 @@ def verdict(results: list[tuple[dict, dict]]) -> list[Verdict]:
                 NAME,
                 "BLADES vs DAgger",
                 "BLADES",
-                "queryable expert, equal demonstrations",
+                "queryable expert, equal demonstrations and query budgets",
                 "deviation roll-ins reach s_1; obedient ones never do",
                 "regret gap / (H - 2): BLADES "
                 + ", ".join(fmt(float(np.mean(bla[h]))) for h in common)
