@@ -246,6 +246,18 @@ def render(results: list[tuple[dict, dict]], out: Path) -> str:
     sizes = sorted({c["demos"] for c, _ in results if "demos" in c})
     if sizes:
         integer_log_ticks(ax1, sizes)
+    queries = sorted(
+        {
+            round(
+                float(
+                    np.mean([m["queries"] for m in select(results, learner="blades", rollouts=r)])
+                )
+            )
+            for r in {c["rollouts"] for c, _ in results if c["learner"] == "blades"}
+        }
+    )
+    if queries:
+        integer_log_ticks(ax2, queries)
     ax1.set_title("MALICE vs ALICE vs J-BC (random features)")
     ax2.set_title("BLADES vs DAgger (equal queries)")
     fig.suptitle("Random games, markov_ce expert: regret gap vs data")

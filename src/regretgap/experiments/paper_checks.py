@@ -719,9 +719,11 @@ def _plot(results: list[tuple[dict, dict]], out: Path) -> str | None:
     ax.plot([lo, hi], [lo, hi], "k--", lw=1, label="measured = formula")
     ax.set_xscale("log")
     ax.set_yscale("log")
-    from matplotlib.ticker import NullFormatter
+    from matplotlib.ticker import LogLocator, NullFormatter
 
     for axis in (ax.xaxis, ax.yaxis):  # plain numbers, no crowded minor-tick labels
+        # 1-2-5 ticks: a range shorter than a decade still gets labels
+        axis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
         axis.set_minor_formatter(NullFormatter())
         axis.set_major_formatter(lambda v, _pos: f"{v:g}")
     ax.set_xlabel("the proof's regret gap (formula)")
