@@ -206,7 +206,7 @@ def verdict(results: list[tuple[dict, dict]]) -> list[Verdict]:
                 NOT_APPLICABLE if slope is None else judge(low <= slope <= high),
                 criterion=f"the log-log slope of the mean value gap on H, over the horizons with "
                 f"eta H <= 1, lies in [{low:g}, {high:g}]",
-                numbers={"slope": np.nan if slope is None else slope, "low": low, "high": high},
+                numbers={"low": low, "high": high} | ({} if slope is None else {"slope": slope}),
             )
         )
     if irl:
@@ -240,7 +240,7 @@ def verdict(results: list[tuple[dict, dict]]) -> list[Verdict]:
                 judge(zero or (slope is not None and slope <= JIRL_SLOPE)),
                 criterion=f"the log-log slope of the mean value gap on H over all horizons is at "
                 f"most {JIRL_SLOPE:g} (or every mean gap is 0)",
-                numbers={"slope": np.nan if slope is None else slope, "high": JIRL_SLOPE},
+                numbers={"high": JIRL_SLOPE} | ({} if slope is None else {"slope": slope}),
             )
         )
     if bc and irl:
