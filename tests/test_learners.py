@@ -8,7 +8,7 @@ import pytest
 from strategies import dense_random_game
 
 import regretgap as rg
-from regretgap.games import random_game, theorem_4_5
+from regretgap.games import random_game, theorem_4_5, theorem_5_4
 
 DEMOS = 2000  # "ample": every on-path (h, s) is visited
 
@@ -252,24 +252,26 @@ def test_jirl_mixture_policy_has_the_mean_occupancy():
 
 
 def test_jirl_returns_the_mixture_whose_moment_error_decreases():
-    """Issue 7: single iterates plateau (a near-deterministic best response cannot match a
-    stochastic expert's moments); the mixture of iterates keeps improving with rounds."""
-    game, expert = _covered_case(0)
-    demos = rg.as_demonstrations(_demos(game, expert, n=4000))
-    res = rg.jirl(game, demos, rng=np.random.default_rng(1), rounds=300)
+    """Issue 7: the no-regret guarantee is for the mixture of iterates. On the Theorem 5.4
+    game (stochastic expert at s_0 and s_1) its moment error falls at least like 1/sqrt(N)
+    between 30 and 300 rounds (measured 0.187, 0.070, 0.029, 0.014 at N = 10, 30, 100, 300;
+    with the former constant step 2 it stalled at 0.11 and every iterate at 0.21)."""
+    c = theorem_5_4(8, 0.1, 0.0, 4.0)
+    demos = rg.as_demonstrations(_demos(c.game, c.expert, n=2000))
+    res = rg.jirl(c.game, demos, rng=np.random.default_rng(1), rounds=300)
     hist = res.history
     assert len(hist.mixture_moment_error) == len(hist.moment_error) == 300
     # the recorded last mixture error is the returned policy's, against the same train split
     train, _ = demos.split(0.2, np.random.default_rng(1))
-    rho_train = train.counts(game).sum(axis=0) / len(train)
-    rho_mix = rg.occupancy(game, res.policy).sum(axis=0)
-    mixed = np.abs(rho_train - rho_mix).sum() / game.horizon
+    rho_train = train.counts(c.game).sum(axis=0) / len(train)
+    rho_mix = rg.occupancy(c.game, res.policy).sum(axis=0)
+    mixed = np.abs(rho_train - rho_mix).sum() / c.game.horizon
     assert mixed == pytest.approx(hist.mixture_moment_error[-1], rel=1e-9)
-    plateau = min(hist.moment_error)  # 0.239 on this case
     m = hist.mixture_moment_error
-    assert m[299] < m[99] < m[29] < m[9] < plateau / 4  # measured 0.018, 0.025, 0.034, 0.057
+    assert m[299] < m[99] < m[29] < m[9]
+    assert m[299] <= m[29] / np.sqrt(10)
     assert hist.validation[res.best_round] == min(hist.validation)
-    best_rho = rg.occupancy(game, res.best_iterate).sum(axis=0)
-    assert np.abs(rho_train - best_rho).sum() / game.horizon == pytest.approx(
+    best_rho = rg.occupancy(c.game, res.best_iterate).sum(axis=0)
+    assert np.abs(rho_train - best_rho).sum() / c.game.horizon == pytest.approx(
         hist.moment_error[res.best_round]
     )
