@@ -66,11 +66,13 @@ class Args:
     demos: int = 200
     """Expert trajectories per run (J-IRL holds out 20% for validation)."""
     rounds: int = 300
-    """J-IRL rounds ``N`` (its mixture's value gap is within ~10% of its limit by 300)."""
+    """J-IRL rounds ``N``: its mixture's gap is within ~5% of its limit (H = 64, 3 seeds:
+    1.00 at 300 rounds, 0.95 at 1000)."""
     step_size: float = 2.0
-    """J-IRL reward player's gradient step (larger steps oscillate more: 8 triples the gap)."""
+    """J-IRL reward player's first step (decaying as ``1/sqrt(n)``; 8 gives ~8% larger gaps)."""
     temperature: float = 0.1
-    """J-IRL policy player's entropy weight (0.5 leaks mass off the path)."""
+    """J-IRL policy player's entropy weight (0.02: gaps ~15% smaller; 0.5: 1.7x at H = 64,
+    the soft policy leaking mass off the path)."""
 
 
 def runs(args: Args) -> list[RunSpec]:
