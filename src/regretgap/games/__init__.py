@@ -1,5 +1,6 @@
 """Built-in games: the paper's constructions, classic matrix games, random games."""
 
+from regretgap.games.compounding import cliff
 from regretgap.games.matrix import chicken, coordination, matrix_game, shapley
 from regretgap.games.paper import (
     Construction,
@@ -15,6 +16,7 @@ from regretgap.games.random import random_game
 __all__ = [
     "Construction",
     "chicken",
+    "cliff",
     "coordination",
     "lemma_f1",
     "lemma_f2",
