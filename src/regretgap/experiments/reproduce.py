@@ -26,6 +26,7 @@ from typing import NamedTuple
 
 import regretgap
 from regretgap.experiments import (
+    compounding,
     coverage_family,
     data_sweep,
     horizon_sweep,
@@ -40,6 +41,7 @@ MODULES = {
     horizon_sweep.NAME: horizon_sweep,
     coverage_family.NAME: coverage_family,
     data_sweep.NAME: data_sweep,
+    compounding.NAME: compounding,
     routing.NAME: routing,
 }
 
