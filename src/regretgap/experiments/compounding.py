@@ -161,8 +161,13 @@ def _ratio(gap: float, scale: float) -> float:
     return gap / scale if scale > 0 else float("inf")
 
 
+def _metrics_by_h(results: list[tuple[dict, dict]], name: str) -> dict[tuple, list[dict]]:
+    """``{(H,): [metrics, ...]}`` of learner ``name``, in increasing ``H``."""
+    return {key: [m for _, m in runs] for key, runs in group(results, ["H"], learner=name).items()}
+
+
 def _mean_gaps(results: list[tuple[dict, dict]], name: str) -> dict[int, float]:
-    by_h = group(results, ["H"], learner=name)
+    by_h = _metrics_by_h(results, name)
     return {h: float(np.mean([m["value_gap"] for m in ms])) for (h,), ms in by_h.items()}
 
 
@@ -281,7 +286,7 @@ def _plot(results: list[tuple[dict, dict]], out: Path) -> str | None:
     """Mean value gap against H (log-log) with 95% intervals, both learners."""
     series = {}
     for name in LEARNERS:
-        by_h = group(results, ["H"], learner=name)
+        by_h = _metrics_by_h(results, name)
         if by_h:
             series[name] = {h: mean_ci(m["value_gap"] for m in ms) for (h,), ms in by_h.items()}
     if not series:
@@ -297,7 +302,7 @@ def _plot(results: list[tuple[dict, dict]], out: Path) -> str | None:
         ax.errorbar(
             hs, np.maximum(mean, 1e-6), yerr=err, marker=marker, capsize=3, label=NAMES[name]
         )
-    pop = group(results, ["H"], learner="jbc")
+    pop = _metrics_by_h(results, "jbc")
     if pop:
         hs = sorted(h for (h,) in pop)
         ax.plot(
@@ -349,8 +354,8 @@ def render(results: list[tuple[dict, dict]], out: Path) -> str:
             [[v.claim, v.learner, v.bound, v.measured, v.word, v.criterion] for v in verdicts],
         )
     )
-    bc = group(results, ["H"], learner="jbc")
-    irl = group(results, ["H"], learner="jirl")
+    bc = _metrics_by_h(results, "jbc")
+    irl = _metrics_by_h(results, "jirl")
     rows = []
     for h in sorted({h for (h,) in bc} | {h for (h,) in irl}):
         b, i = bc.get((h,), []), irl.get((h,), [])
