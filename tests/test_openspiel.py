@@ -188,8 +188,10 @@ def test_legal_mask_and_illegal_actions_play_first_legal():
 
 
 def test_soccer_chance_is_folded_and_initial_is_the_ball_draw():
-    og = to_markov_game("markov_soccer", 2)
+    og = to_markov_game("markov_soccer", 3)
     game = og.game
+    # states per step (regression guard; H = 8 gives 8,298 in all, the "about 8,300")
+    np.testing.assert_array_equal(np.bincount(og.step), [2, 50, 284, 752])
     # the root's chance node places the ball at one of two spots, 1/2 each
     assert np.count_nonzero(game.initial) == 2
     np.testing.assert_allclose(game.initial[game.initial > 0], 0.5)

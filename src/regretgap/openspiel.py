@@ -56,6 +56,7 @@ class OpenSpielGame(NamedTuple):
         terminal: ``[S]`` bool, OpenSpiel terminal states (absorbing, zero reward).
         legal: ``[S, m, n]`` bool, ``legal[s, i, b]``: OpenSpiel allows agent ``i`` action
             ``b`` at ``s``. An illegal action is played as the agent's first legal action.
+            All true at terminal and step-``H`` states, where no action changes anything.
         keys: ``[S]`` the Markov key of each state.
         index: ``{(h, key): s}``, the inverse of ``(step, keys)``.
         markov_key: the key function used (see :data:`MarkovKey`).
@@ -226,7 +227,8 @@ def to_markov_game(
         horizon: ``H >= 1`` joint actions (OpenSpiel's own ``horizon`` parameter, if any,
             still ends the game earlier).
         params: game parameters, only with a name (e.g. ``{"grid": "A.\\n.a"}``).
-        max_states: raise instead of enumerating more states than this.
+        max_states: raise instead of enumerating more states than this (rewards alone
+            take ``8 m S A`` bytes).
         markov_key: the state key (:data:`MarkovKey`); default :func:`default_markov_key`.
 
     Returns:
