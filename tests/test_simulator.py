@@ -75,6 +75,9 @@ def test_layered_paper_game_and_user_features():
     assert sim.num_features == 4
     s = sim.reset(rng, 6)
     np.testing.assert_array_equal(sim.observe(s, 2), feats[s])
+    feats_before = feats.copy()
+    feats[:] = np.nan  # the simulator keeps its own copy
+    np.testing.assert_array_equal(sim.observe(s, 2), feats_before[s])
     by_step = rng.normal(size=(g.horizon, g.num_states, 2))
     sim2 = g.simulator(by_step)
     np.testing.assert_array_equal(sim2.observe(s, 1), by_step[1, s])

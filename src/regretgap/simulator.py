@@ -128,9 +128,10 @@ def _as_features(features: Any, horizon: int, num_states: int) -> np.ndarray | N
     """Validate user features ``[S, d]`` or ``[H, S, d]``; return ``[H, S, d]`` (read-only)."""
     if features is None:
         return None
-    arr = np.asarray(features, dtype=np.float64)
+    arr = np.array(features, dtype=np.float64)  # own copy: later edits cannot leak in
     if arr.ndim == 2 and arr.shape[0] == num_states:
-        arr = np.broadcast_to(arr, (horizon, *arr.shape))
+        arr.flags.writeable = False
+        arr = np.broadcast_to(arr, (horizon, *arr.shape))  # a view: no H-fold copy
     elif not (arr.ndim == 3 and arr.shape[:2] == (horizon, num_states)):
         raise ValidationError(
             f"features must have shape [S, d] or [H, S, d] with S = {num_states}, "
@@ -144,8 +145,8 @@ def _as_features(features: Any, horizon: int, num_states: int) -> np.ndarray | N
             f"features{list(idx)} is {arr[idx]}: features must be finite "
             f"(step {idx[0]}, state {idx[1]}, column {idx[2]})"
         )
-    arr = np.array(arr)  # own copy: later edits of the caller's array cannot leak in
-    arr.flags.writeable = False
+    if arr.flags.writeable:
+        arr.flags.writeable = False
     return arr
 
 
