@@ -54,6 +54,7 @@ from regretgap.policies import (
     uniform_policy,
 )
 from regretgap.policy_classes import LogLinear, PolicyClass, Tabular
+from regretgap.simulator import Simulator, Utilities, game_utilities
 
 __version__ = "0.1.0"
 
@@ -71,9 +72,11 @@ __all__ = [
     "QueryableExpert",
     "Recoverability",
     "Regret",
+    "Simulator",
     "SolverError",
     "Tabular",
     "Trajectories",
+    "Utilities",
     "ValidationError",
     "ValueFunctions",
     "alice",
@@ -89,6 +92,7 @@ __all__ = [
     "dagger",
     "deterministic_policy",
     "deviation_reachable",
+    "game_utilities",
     "identity_deviation",
     "imitation_losses",
     "jbc",

@@ -258,6 +258,22 @@ class MarkovGame:
         """
         return bool(np.all(self.reachable.sum(axis=0) <= 1))
 
+    def simulator(self, features: Any = None) -> Any:
+        """The reward-free, vectorised :class:`regretgap.Simulator` of this game's dynamics.
+
+        Args:
+            features: ``None`` (one-hot of ``(h, s)``, ``d = H*S``), ``[S, d]`` or
+                ``[H, S, d]``, finite.
+
+        Returns:
+            A :class:`regretgap.simulator.TableSimulator` sampling with the CSR transitions;
+            it holds no reference to this game or its rewards (those are read through
+            :func:`regretgap.simulator.game_utilities`, by evaluation only).
+        """
+        from regretgap.simulator import table_simulator  # lazy: simulator imports game
+
+        return table_simulator(self, features)
+
     def with_rewards(self, rewards: Any) -> MarkovGame:
         """The same dynamics with other rewards ``[m, S, A]`` (e.g. to test reward-blindness)."""
         return MarkovGame(
