@@ -49,6 +49,7 @@ from regretgap.policies import (
     as_policy,
     deterministic_policy,
     marginal,
+    normalize,
     product_policy,
     uniform_policy,
 )
@@ -92,6 +93,7 @@ __all__ = [
     "marginal",
     "markov_ce",
     "monte_carlo_values",
+    "normalize",
     "occupancy",
     "product_policy",
     "recoverability",
