@@ -53,3 +53,9 @@ def execute(config: dict, seed: int) -> dict:
 def main(args: Args) -> list[tuple[RunSpec, dict]]:
     """Run every configuration serially and print one line each."""
     return run_serially(runs(args), execute)
+
+
+if __name__ == "__main__":
+    from regretgap.experiments._cli import cli
+
+    raise SystemExit(cli(Args, main, __doc__))

@@ -287,3 +287,9 @@ def main(args: Args) -> Outcome:
     results = [(spec, rows[spec.key]) for spec in specs]
     text = write_report(out, results, quick=args.quick)
     return Outcome(out / "report.md", db_path, ran, len(specs) - ran, text)
+
+
+if __name__ == "__main__":
+    from regretgap.experiments._cli import cli
+
+    raise SystemExit(cli(Args, main, __doc__))
