@@ -10,9 +10,10 @@ are read with ``allow_pickle=False`` (a file never runs code).
 - ``kind = "policy"``: ``sigma`` (``[H, S, A]`` or ``[S, A]``).
 - ``kind = "demonstrations"``: ``states [n, H]``, ``actions [n, H]`` (joint actions).
 
-Loading checks the archive before decompressing anything (zip signature, declared sizes at
-most :data:`MAX_ARCHIVE_BYTES`, each array's declared shape against its entry's size, no
-Python objects), then validates the contents with the core's checks (a game goes through
+Loading checks the archive before decompressing anything: the zip signature, declared
+sizes at most :data:`MAX_ARCHIVE_BYTES` and at most deflate's largest ratio to the
+compressed size, each array's declared shape against its entry's size, no Python objects.
+It then validates the contents with the core's checks (a game goes through
 :class:`MarkovGame`). Every failure raises :class:`FileFormatError` naming the file.
 
 Writes are atomic (a temporary file in the target folder, then a rename) and never create
@@ -212,6 +213,30 @@ def _read_entry(name: str, z: zipfile.ZipFile, info: zipfile.ZipInfo) -> np.ndar
         return npy_format.read_array(fh, allow_pickle=False)
 
 
+#: Deflate cannot expand data by more than about 1032:1, so a larger declared ratio is a
+#: lie (or a bomb); with this bound an array never takes more memory than about 1032 times
+#: the archive's size on disk.
+_MAX_DEFLATE_RATIO = 1100
+
+
+def _check_sizes(name: str, info: zipfile.ZipInfo) -> None:
+    """Refuse, from the zip directory alone, an entry whose declared size cannot be true."""
+    if info.compress_type == zipfile.ZIP_STORED:
+        honest = info.file_size == info.compress_size
+    elif info.compress_type == zipfile.ZIP_DEFLATED:
+        honest = info.file_size <= _MAX_DEFLATE_RATIO * info.compress_size + 1024
+    else:  # numpy writes stored or deflated entries only
+        raise FileFormatError(
+            f"{name}: entry {info.filename!r} uses zip compression method "
+            f"{info.compress_type}; .npz files are stored or deflated"
+        )
+    if not honest:
+        raise FileFormatError(
+            f"{name}: entry {info.filename!r} declares {info.file_size} bytes from "
+            f"{info.compress_size} compressed: not a possible ratio (corrupt, or a zip bomb)"
+        )
+
+
 def _read_archive(path: str | os.PathLike) -> dict[str, np.ndarray]:
     """The arrays of an ``.npz`` file, with every check made before decompressing."""
     name = str(path)
@@ -246,6 +271,8 @@ def _read_archive(path: str | os.PathLike) -> dict[str, np.ndarray]:
                     f"{name}: declares {declared} bytes uncompressed, over the limit of "
                     f"{MAX_ARCHIVE_BYTES} (regretgap.io.MAX_ARCHIVE_BYTES); not decompressed"
                 )
+            for info in infos:
+                _check_sizes(name, info)
             arrays: dict[str, np.ndarray] = {}
             for info in infos:
                 if not info.filename.endswith(".npy"):
