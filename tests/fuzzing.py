@@ -256,7 +256,10 @@ def _mutate_npz(draw: st.DrawFn, data: bytes) -> bytes:
             arrays[key] = arrays[key].reshape(-1) if draw(st.booleans()) else arrays[key].T
         elif op == "cast" and keys:
             key = draw(st.sampled_from(keys))
-            arrays[key] = arrays[key].astype(draw(st.sampled_from([np.float32, np.int8, bool])))
+            try:
+                arrays[key] = arrays[key].astype(draw(st.sampled_from([np.float32, np.int8, bool])))
+            except (TypeError, ValueError):  # text that is not a number stays text
+                pass
     header = np.array(json.dumps(head)) if raw_header is None else np.asarray(raw_header)
     buf = _io.BytesIO()
     save = np.savez_compressed if draw(st.booleans()) else np.savez

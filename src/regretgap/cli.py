@@ -29,7 +29,7 @@ import sys
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 
@@ -360,11 +360,17 @@ class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
     """Shows ``(default: ...)`` where a default means something (not for flags)."""
 
     def _get_help_string(self, action: argparse.Action) -> str:
-        if action.default in (None, False, argparse.SUPPRESS) or isinstance(
-            action, argparse._StoreTrueAction
-        ):
+        # identity, not ==: a default of 0 is worth showing, False (a flag) is not
+        if any(action.default is x for x in (None, False, argparse.SUPPRESS)):
             return action.help or ""
         return super()._get_help_string(action) or ""
+
+
+class _Parser(argparse.ArgumentParser):
+    """Usage errors in one line, like every other error (the usage is one --help away)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
 def _global_flags(parser: argparse.ArgumentParser, *, top: bool) -> None:
@@ -384,7 +390,7 @@ def _global_flags(parser: argparse.ArgumentParser, *, top: bool) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     """The ``regretgap`` argument parser."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="regretgap",
         description="Exact value and regret gaps of mediators in Markov games.",
         formatter_class=_HelpFormatter,
