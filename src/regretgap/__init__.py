@@ -1,7 +1,7 @@
 """regretgap: the regret gap of multi-agent imitation learning, computed exactly.
 
 Reference: "Multi-Agent Imitation Learning: Value is Easy, Regret is Hard". See README.md
-for the API and MATH.md conventions (agent 0 slowest in the flat joint action, steps
+for the API and docs/MATH.md conventions (agent 0 slowest in the flat joint action, steps
 ``h = 0..H-1``).
 """
 

@@ -3,7 +3,7 @@
 State distributions ``d_h``, occupancy ``rho_h(s, a)``, per-agent values ``J_i``, best
 responses over a deviation class, regret ``R_Phi(sigma)`` (eq. 2), the value gap (eq. 4),
 the regret gap (eq. 5), and the paper's diagnostics: coverage ``beta`` (Assumption 5.2) and
-recoverability ``u`` (Assumption 5.1). Recursions as in ``MATH.md``; every backward quantity
+recoverability ``u`` (Assumption 5.1). Recursions as in ``docs/MATH.md``; every backward quantity
 for all agents is computed in one pass over the transitions per step.
 """
 
@@ -392,7 +392,7 @@ def best_response(
 ) -> BestResponse:
     """Best response ``max_{phi_i in Phi_i} J_i(pi_{sigma, phi_i})`` of one agent.
 
-    Complete per-step class (``kind="ce"``), by backward induction (MATH.md):
+    Complete per-step class (``kind="ce"``), by backward induction (docs/MATH.md):
     ``W_h(s) = sum_{a_i} max_b sum_{a_-i} sigma_h(a_i, a_-i|s) [f_i(s,(b,a_-i)) + T W_{h+1}]``.
 
     Args:

@@ -149,7 +149,7 @@ def product_policy(game: MarkovGame, per_agent: Any) -> np.ndarray:
                 f"per-agent policy {i} has shape {p.shape}, expected {(*lead, n)} with "
                 f"leading axes [S] or [H, S]"
             )
-        # appending agent i's axis as the fastest keeps agent 0 slowest (MATH.md)
+        # appending agent i's axis as the fastest keeps agent 0 slowest (docs/MATH.md)
         out = (out[..., :, None] * p[..., None, :]).reshape(*lead, -1)
     return out
 
