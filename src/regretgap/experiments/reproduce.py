@@ -201,7 +201,7 @@ def run_suite(
             # runs are already committed. The executor has no public way to stop running
             # workers, hence its private process table.
             pool.shutdown(wait=False, cancel_futures=True)
-            for proc in list(getattr(pool, "_processes", {}).values()):
+            for proc in list((getattr(pool, "_processes", None) or {}).values()):
                 proc.terminate()
             raise
     return len(todo)
