@@ -113,3 +113,70 @@ def test_bad_reproduce_arguments(tmp_path):
         reproduce.main(reproduce.Args(out=tmp_path, workers=0))
     with pytest.raises(ValueError, match="unknown experiment"):
         reproduce.main(reproduce.Args(out=tmp_path, experiments=("nope",)))
+
+
+# ---------------------------------------------------------------------------------------
+# issue 10: SIGTERM, foreign databases, progress outside a terminal
+
+
+def test_sigterm_is_one_line_and_keeps_finished_runs(tmp_path):
+    out = tmp_path / "termed"
+    db = out / "results.sqlite"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "regretgap.cli", "reproduce", "--quick", "--out", str(out)],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.time() + 120
+    while time.time() < deadline and proc.poll() is None:
+        try:
+            if db.exists() and len(_rows(db)) >= 1:
+                break
+        except sqlite3.OperationalError:
+            pass
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 143, err
+    lines = [line for line in err.splitlines() if not line.startswith("reproduce")]
+    assert lines == ["regretgap: terminated (finished runs are saved; rerun to resume)"], err
+    assert 1 <= len(_rows(db)) < len(reproduce.plan(QUICK))
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"some notes, not a database\n", "not an SQLite database"),
+        (b"SQLite format 3\x00" + b"\xff" * 200, "damaged database"),
+        (None, "another program's database"),
+        ("runs", "other columns"),
+    ],
+)
+def test_corrupt_or_foreign_database_is_refused_and_left_untouched(tmp_path, content, message):
+    out = tmp_path / "r"
+    out.mkdir()
+    db = out / "results.sqlite"
+    if isinstance(content, bytes):
+        db.write_bytes(content)
+    else:
+        table = "notes (x TEXT)" if content is None else "runs (key TEXT, value REAL)"
+        with sqlite3.connect(db) as con:
+            con.execute(f"CREATE TABLE {table}")
+    before = db.read_bytes()
+    with pytest.raises(ValueError, match=message) as info:
+        reproduce.main(reproduce.Args(out=out, quick=True, progress=False))
+    assert "left untouched" in str(info.value)
+    assert db.read_bytes() == before and sorted(p.name for p in out.iterdir()) == [db.name]
+
+
+def test_progress_outside_a_terminal_is_a_few_lines(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(reproduce, "LOG_INTERVAL", 3600.0)
+    args = reproduce.Args(out=tmp_path / "p", quick=True, experiments=("horizon_sweep",))
+    outcome = reproduce.main(args)
+    err = capsys.readouterr().err
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert outcome.ran >= 6
+    assert len(lines) <= 2, err  # the first and the last state, not a line per run
+    assert "\r" not in err and f"{outcome.ran}/{outcome.ran}" in lines[-1]

@@ -1,7 +1,7 @@
 """regretgap: the regret gap of multi-agent imitation learning, computed exactly.
 
 Reference: "Multi-Agent Imitation Learning: Value is Easy, Regret is Hard". See README.md
-for the API and MATH.md conventions (agent 0 slowest in the flat joint action, steps
+for the API and docs/MATH.md conventions (agent 0 slowest in the flat joint action, steps
 ``h = 0..H-1``).
 """
 
@@ -50,6 +50,7 @@ from regretgap.policies import (
     as_policy,
     deterministic_policy,
     marginal,
+    normalize,
     product_policy,
     uniform_policy,
 )
@@ -101,6 +102,7 @@ __all__ = [
     "marginal",
     "markov_ce",
     "monte_carlo_values",
+    "normalize",
     "occupancy",
     "product_policy",
     "recoverability",

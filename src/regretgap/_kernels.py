@@ -1,4 +1,4 @@
-"""Compiled inner loops of the exact evaluator (MATH.md, "Exact evaluation").
+"""Compiled inner loops of the exact evaluator (docs/MATH.md, "Exact evaluation").
 
 One backward step evaluates ``C`` value columns at once with a single pass over the stacked
 CSR transitions: for every state it gathers the continuation of all columns for every

@@ -254,11 +254,17 @@ class Demonstrations:
                 f"demonstrations have horizon {horizon}, the game has {game.horizon}"
             )
         if self.states.size and (self.states.min() < 0 or self.states.max() >= game.num_states):
-            raise ValidationError(f"demonstration states outside 0..{game.num_states - 1}")
+            raise ValidationError(
+                f"demonstration states outside 0..{game.num_states - 1}: found "
+                f"{int(self.states.min())}..{int(self.states.max())}"
+            )
         if self.actions.size and (
             self.actions.min() < 0 or self.actions.max() >= game.num_joint_actions
         ):
-            raise ValidationError(f"demonstration actions outside 0..{game.num_joint_actions - 1}")
+            raise ValidationError(
+                f"demonstration actions outside 0..{game.num_joint_actions - 1}: found "
+                f"{int(self.actions.min())}..{int(self.actions.max())}"
+            )
         out = np.zeros((horizon, game.num_states, game.num_joint_actions))
         h = np.broadcast_to(np.arange(horizon), self.states.shape)
         np.add.at(out, (h.ravel(), self.states.ravel(), self.actions.ravel()), 1.0)

@@ -4,7 +4,7 @@ Normal-form games: :func:`correlated_equilibrium` solves the CE (or CCE) linear 
 ``sum_{a_-i} x(a_i, a_-i) [u_i(b, a_-i) - u_i(a_i, a_-i)] <= 0`` for all ``i, a_i, b`` over
 ``x`` in the simplex, with a chosen objective. Markov games: :func:`markov_ce` runs backward
 induction with a stage LP at every ``(h, s)`` on the continuation payoffs
-``Q_i(s, a) = r_i(s, a) + T V_{i,h+1}``, at every state, visited or not (MATH.md,
+``Q_i(s, a) = r_i(s, a) + T V_{i,h+1}``, at every state, visited or not (docs/MATH.md,
 "Correlated equilibrium of a Markov game"). One-shot optimality at every stage gives zero
 regret for the per-step complete class (``kind="ce"``) and for recommendation-ignoring
 deviations (``kind="cce"``).

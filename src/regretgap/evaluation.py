@@ -3,7 +3,7 @@
 State distributions ``d_h``, occupancy ``rho_h(s, a)``, per-agent values ``J_i``, best
 responses over a deviation class, regret ``R_Phi(sigma)`` (eq. 2), the value gap (eq. 4),
 the regret gap (eq. 5), and the paper's diagnostics: coverage ``beta`` (Assumption 5.2) and
-recoverability ``u`` (Assumption 5.1). Recursions as in ``MATH.md``; every backward quantity
+recoverability ``u`` (Assumption 5.1). Recursions as in ``docs/MATH.md``; every backward quantity
 for all agents is computed in one pass over the transitions per step.
 """
 
@@ -315,6 +315,12 @@ def _finite_class(game: MarkovGame, agent: int, kind: Any) -> list[np.ndarray]:
     """The class's validated tables (the identity is implicit: it is the baseline)."""
     if isinstance(kind, str):
         raw = swap_deviations(game, agent)
+    elif isinstance(kind, np.ndarray):
+        # an array is one table, not a class: list() would split it into rows
+        raise ValidationError(
+            f"kind must be one of {DEVIATION_KINDS} or a list of deviation tables, got an "
+            f"array of shape {kind.shape} (wrap a single table in a list: kind=[phi])"
+        )
     else:
         try:
             raw = list(kind)
@@ -323,6 +329,11 @@ def _finite_class(game: MarkovGame, agent: int, kind: Any) -> list[np.ndarray]:
                 f"kind must be one of {DEVIATION_KINDS} or a list of deviation tables, got {kind!r}"
             ) from exc
     return [as_deviation(game, agent, phi) for phi in raw]
+
+
+def _is_exact(kind: Any) -> bool:
+    """Whether ``kind`` names a class solved by backward induction (``"ce"``, ``"cce"``)."""
+    return isinstance(kind, str) and kind in ("ce", "cce")
 
 
 def _check_kind(kind: Any) -> None:
@@ -339,7 +350,7 @@ def _best_responses(
     """Best responses of each agent ``i`` in ``kinds`` over class ``kinds[i]``, one pass."""
     agents = sorted(kinds)
     cols = [_Column(_kernels.FOLLOW, i) for i in agents]
-    finite = {i: _finite_class(game, i, kinds[i]) for i in agents if kinds[i] not in ("ce", "cce")}
+    finite = {i: _finite_class(game, i, kinds[i]) for i in agents if not _is_exact(kinds[i])}
     ident = {i: np.arange(game.num_actions[i]) for i in agents}
     for i in agents:
         if i in finite:
@@ -381,7 +392,7 @@ def best_response(
 ) -> BestResponse:
     """Best response ``max_{phi_i in Phi_i} J_i(pi_{sigma, phi_i})`` of one agent.
 
-    Complete per-step class (``kind="ce"``), by backward induction (MATH.md):
+    Complete per-step class (``kind="ce"``), by backward induction (docs/MATH.md):
     ``W_h(s) = sum_{a_i} max_b sum_{a_-i} sigma_h(a_i, a_-i|s) [f_i(s,(b,a_-i)) + T W_{h+1}]``.
 
     Args:
@@ -426,6 +437,16 @@ def regret(game: MarkovGame, sigma: Any, *, kind: Any = "ce", reward: Any = None
                 f"kind must be one of {DEVIATION_KINDS} or one list of deviation tables per "
                 f"agent, got {kind!r}"
             ) from exc
+        for i, k in enumerate(per_agent):
+            # a table (array, or a list of numbers) where a list of tables belongs
+            is_table = isinstance(k, np.ndarray) or (
+                isinstance(k, (list, tuple)) and len(k) > 0 and all(np.ndim(x) == 0 for x in k)
+            )
+            if is_table:
+                raise ValidationError(
+                    f"kind[{i}] is an array: a finite deviation class is one list of tables "
+                    f"per agent, kind=[[phi_0, ...], [psi_0, ...]] (a flat list of tables?)"
+                )
         if len(per_agent) != game.num_agents:
             raise ValidationError(
                 f"a finite deviation class needs one list per agent ({game.num_agents}), "

@@ -3,7 +3,7 @@
 A :class:`MarkovGame` holds stationary transitions ``T(s' | s, a)`` stored as a stacked CSR
 matrix ``[S*A, S]`` (row ``s*A + a``), per-agent rewards ``r[i, s, a]``, the initial
 distribution ``rho0[s]`` and the horizon ``H``. Joint actions are flat indices
-``a = ravel_multi_index((a_0, ..., a_{m-1}), num_actions)`` (agent 0 slowest, MATH.md).
+``a = ravel_multi_index((a_0, ..., a_{m-1}), num_actions)`` (agent 0 slowest, docs/MATH.md).
 Time-dependent games are expressed with *layered* states (each state reachable at a single
 step), which is how every construction of the paper is built.
 """

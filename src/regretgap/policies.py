@@ -15,10 +15,18 @@ from regretgap.errors import ValidationError
 from regretgap.game import PROB_ATOL, MarkovGame
 
 
-def as_policy(game: MarkovGame, sigma: Any, *, name: str = "sigma") -> np.ndarray:
+def as_policy(
+    game: MarkovGame, sigma: Any, *, name: str = "sigma", atol: float = PROB_ATOL
+) -> np.ndarray:
     """Validate a mediator policy and return it as ``[H, S, A]`` float64.
 
     A stationary ``[S, A]`` policy is broadcast over the ``H`` steps as a read-only view.
+
+    Args:
+        atol: tolerance on each row's sum, ``|sum_a sigma(a|h,s) - 1| <= atol`` (default
+            ``1e-8``). A float32 pipeline's rows are off by about ``1e-7``: pass
+            ``atol=1e-6``, or renormalise once with :func:`normalize` (the evaluator then
+            works with exact distributions).
 
     Raises:
         ValidationError: wrong shape, non-finite or negative entries, or a row ``(h, s)``
@@ -42,17 +50,57 @@ def as_policy(game: MarkovGame, sigma: Any, *, name: str = "sigma") -> np.ndarra
             f"(state {st}, joint action {ja})"
         )
     sums = view.sum(axis=2)
-    off = np.abs(sums - 1.0) > PROB_ATOL
+    if not (isinstance(atol, (int, float)) and 0 <= atol < 1):
+        raise ValidationError(f"atol must be a number in [0, 1), got {atol!r}")
+    off = np.abs(sums - 1.0) > atol
     if off.any():
         h, st = np.argwhere(off)[0]
         where = f"state {st}" if stationary else f"step {h}, state {st}"
         raise ValidationError(
-            f"{name} at {where} sums to {float(sums[h, st]):.12g}, not 1: rows must be "
-            f"distributions over the {a} joint actions ({int(off.sum())} such rows)"
+            f"{name} at {where} sums to {float(sums[h, st]):.12g}, not 1 (atol {atol:g}): "
+            f"rows must be distributions over the {a} joint actions ({int(off.sum())} such "
+            f"rows; regretgap.normalize renormalises rounding errors)"
         )
     if stationary:
         return np.broadcast_to(arr, (horizon, s, a))
     return arr
+
+
+def normalize(sigma: Any, *, atol: float = 1e-4) -> np.ndarray:
+    """Renormalise a policy's rows to sum to 1 exactly: ``sigma(a|s) / sum_b sigma(b|s)``.
+
+    For policies whose rows are off by rounding (a float32 pipeline: about ``1e-7``). A row
+    whose sum is off by more than ``atol`` is a bug, not rounding, and is refused.
+
+    Args:
+        sigma: ``[..., A]`` (``[H, S, A]`` or ``[S, A]``), finite and non-negative.
+        atol: the largest ``|row sum - 1|`` accepted.
+
+    Returns:
+        A float64 copy of ``sigma`` whose rows sum to 1.
+
+    Raises:
+        ValidationError: a negative or non-finite entry, or a row sum off by more than
+            ``atol`` (the message names the row and its sum).
+    """
+    arr = np.array(sigma, dtype=np.float64)
+    if arr.ndim < 1 or arr.shape[-1] == 0:
+        raise ValidationError(f"sigma must have shape [..., A] with A >= 1, got {arr.shape}")
+    bad = ~np.isfinite(arr) | (arr < 0)
+    if bad.any():
+        where = [int(k) for k in np.argwhere(bad)[0]]
+        raise ValidationError(
+            f"sigma{where} is {arr[tuple(where)]}: probabilities must be finite and >= 0"
+        )
+    sums = arr.sum(axis=-1, keepdims=True)
+    off = np.abs(sums[..., 0] - 1.0) > atol
+    if off.any():
+        where = [int(k) for k in np.argwhere(off)[0]]
+        raise ValidationError(
+            f"sigma row {where} sums to {float(sums[tuple(where)][0]):.12g}: off by more than "
+            f"atol {atol:g}, which is not rounding ({int(off.sum())} such rows)"
+        )
+    return arr / sums
 
 
 def uniform_policy(game: MarkovGame) -> np.ndarray:
@@ -101,7 +149,7 @@ def product_policy(game: MarkovGame, per_agent: Any) -> np.ndarray:
                 f"per-agent policy {i} has shape {p.shape}, expected {(*lead, n)} with "
                 f"leading axes [S] or [H, S]"
             )
-        # appending agent i's axis as the fastest keeps agent 0 slowest (MATH.md)
+        # appending agent i's axis as the fastest keeps agent 0 slowest (docs/MATH.md)
         out = (out[..., :, None] * p[..., None, :]).reshape(*lead, -1)
     return out
 

@@ -11,7 +11,6 @@ it can only fall with the total off-action mass of one step: value gap ``O(eta H
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from dataclasses import dataclass
@@ -408,6 +407,6 @@ def main(args: Args) -> list[Verdict]:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="three horizons, three seeds")
-    main(Args(quick=parser.parse_args().quick))
+    from regretgap.experiments._cli import cli
+
+    raise SystemExit(cli(Args, main, __doc__))

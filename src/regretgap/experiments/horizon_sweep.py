@@ -272,10 +272,6 @@ def main(args: Args) -> list[Verdict]:
 
 
 if __name__ == "__main__":
-    import argparse
+    from regretgap.experiments._cli import cli
 
-    parser = argparse.ArgumentParser(
-        prog=f"python -m regretgap.experiments.{NAME}", description=__doc__.splitlines()[0]
-    )
-    parser.add_argument("--quick", action="store_true", help="CI form (three horizons)")
-    main(Args(quick=parser.parse_args().quick))
+    raise SystemExit(cli(Args, main, __doc__))

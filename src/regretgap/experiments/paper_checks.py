@@ -12,7 +12,6 @@ Deviation class: the per-step complete class (``kind="ce"``) unless a check says
 
 from __future__ import annotations
 
-import argparse
 import sys
 from dataclasses import dataclass
 from math import floor
@@ -995,6 +994,6 @@ def main(args: Args) -> list[Verdict]:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="one or two runs per check")
-    main(Args(quick=parser.parse_args().quick))
+    from regretgap.experiments._cli import cli
+
+    raise SystemExit(cli(Args, main, __doc__))

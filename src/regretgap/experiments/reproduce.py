@@ -6,7 +6,9 @@ metrics, seconds, library version). Rerunning the same command skips finished ru
 killed run resumes and produces the same report. ``report.md`` and the PNG plots are built
 from the database alone and written atomically (temporary file, then rename).
 ``--workers N`` runs the suite over local processes; every run seeds itself from its own
-configuration, so results equal the serial run's.
+configuration, so results equal the serial run's. A ``results.sqlite`` that is not this
+suite's database (not SQLite, damaged, other tables) is refused and never written to.
+Progress is a tqdm bar on a terminal, and a plain line every few seconds elsewhere.
 """
 
 from __future__ import annotations
@@ -22,7 +24,9 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple
+from typing import NamedTuple, TextIO
+
+from tqdm import tqdm
 
 import regretgap
 from regretgap.experiments import (
@@ -134,27 +138,57 @@ def _worker_init() -> None:
     threadpool_limits(1)
 
 
+class _Lines:
+    """A stream for tqdm outside a terminal: each refresh becomes one plain line.
+
+    tqdm redraws its bar with carriage returns, which a log file or CI console shows as
+    one growing line or as a line per redraw; with ``mininterval`` this gives a line every
+    few seconds instead.
+    """
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+
+    def write(self, text: str) -> None:
+        line = text.replace("\r", "").rstrip()
+        if line:
+            self.stream.write(line + "\n")
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+
+#: Seconds between progress lines when standard error is not a terminal.
+LOG_INTERVAL = 5.0
+
+
 class _Progress:
-    def __init__(self, total: int, enabled: bool) -> None:
-        self.total, self.done, self.enabled = total, 0, enabled
-        self.tty = sys.stderr.isatty()
+    """tqdm's bar on standard error; outside a terminal, a line every LOG_INTERVAL s."""
+
+    def __init__(self, total: int, done: int, enabled: bool) -> None:
+        tty = sys.stderr.isatty()
+        self.bar = tqdm(
+            total=total,
+            initial=done,
+            desc="reproduce",
+            unit="run",
+            file=sys.stderr if tty else _Lines(sys.stderr),
+            disable=not enabled,
+            mininterval=0.1 if tty else LOG_INTERVAL,
+            maxinterval=LOG_INTERVAL * 2,
+            dynamic_ncols=tty,
+            ncols=None if tty else 80,
+            ascii=not tty,
+            leave=True,
+        )
 
     def step(self, spec: RunSpec) -> None:
-        self.done += 1
-        if not self.enabled:
-            return
-        width = 30
-        filled = width * self.done // max(self.total, 1)
-        bar = "#" * filled + "-" * (width - filled)
-        text = (
-            f"[{bar}] {self.done}/{self.total} {spec.experiment} {spec.config.get('learner', '')}"
-        )
-        if self.tty:
-            end = "\n" if self.done == self.total else ""
-            sys.stderr.write(f"\r{text:<100}{end}")
-        else:
-            sys.stderr.write(text + "\n")
-        sys.stderr.flush()
+        # refresh=False: the postfix must not force a redraw past mininterval
+        self.bar.set_postfix_str(f"{spec.experiment} {spec.config.get('learner', '')}", False)
+        self.bar.update(1)
+
+    def close(self) -> None:
+        self.bar.close()
 
 
 def _record(db: sqlite3.Connection, spec: RunSpec, metrics: dict, seconds: float) -> None:
@@ -190,12 +224,67 @@ def run_suite(
         max_workers=workers, mp_context=ctx, initializer=_worker_init
     ) as pool:
         futures = {pool.submit(execute, s.experiment, s.config, s.seed): s for s in todo}
-        for fut in cf.as_completed(futures):
-            spec = futures[fut]
-            metrics, seconds = fut.result()
-            _record(db, spec, metrics, seconds)  # only this process writes the database
-            on_done(spec)
+        try:
+            for fut in cf.as_completed(futures):
+                spec = futures[fut]
+                metrics, seconds = fut.result()
+                _record(db, spec, metrics, seconds)  # only this process writes the database
+                on_done(spec)
+        except BaseException:
+            # Ctrl-C or SIGTERM: stop now instead of waiting for the queued runs; finished
+            # runs are already committed. The executor has no public way to stop running
+            # workers, hence its private process table.
+            pool.shutdown(wait=False, cancel_futures=True)
+            for proc in list((getattr(pool, "_processes", None) or {}).values()):
+                proc.terminate()
+            raise
     return len(todo)
+
+
+_COLUMNS = ["key", "experiment", "config", "seed", "metrics", "seconds", "version", "finished_at"]
+
+
+def _refuse(path: Path, why: str) -> regretgap.ValidationError:
+    return regretgap.ValidationError(
+        f"{path}: {why}; it is left untouched (move it aside, or choose another --out)"
+    )
+
+
+def open_results(path: Path) -> sqlite3.Connection:
+    """Open (or create) the results database, refusing a corrupt or foreign file.
+
+    A file that is not an SQLite database, or whose tables are not this suite's, is never
+    written to: overwriting someone's data to resume a report is not worth the risk.
+
+    Raises:
+        ValidationError: the file is not a database, is damaged, or holds other tables.
+    """
+    if path.is_dir():
+        raise _refuse(path, "is a folder, expected the results database")
+    if path.exists():
+        with open(path, "rb") as fh:
+            head = fh.read(16)
+        if head and head != b"SQLite format 3\x00":  # an empty file is a new database
+            raise _refuse(path, "is not an SQLite database")
+    db = sqlite3.connect(path)
+    try:
+        tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
+        if tables and "runs" not in tables:
+            raise _refuse(path, f"is another program's database (tables {sorted(tables)})")
+        if "runs" in tables:
+            cols = [row[1] for row in db.execute("PRAGMA table_info(runs)")]
+            if cols != _COLUMNS:
+                raise _refuse(path, f"has a 'runs' table with other columns {cols}")
+            db.execute("SELECT COUNT(*) FROM runs").fetchone()  # reads the pages
+        db.execute(SCHEMA)
+        db.commit()
+    except sqlite3.DatabaseError as exc:
+        db.close()
+        raise _refuse(path, f"is a damaged database ({exc})") from exc
+    except BaseException:
+        db.close()
+        raise
+    return db
 
 
 def main(args: Args) -> Outcome:
@@ -204,17 +293,24 @@ def main(args: Args) -> Outcome:
         raise regretgap.ValidationError(f"workers must be >= 1, got {args.workers}")
     specs = plan(args)
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    if out.exists() and not out.is_dir():
+        raise regretgap.ValidationError(f"--out {out}: is a file, expected a folder")
+    if not out.parent.is_dir():
+        raise regretgap.ValidationError(
+            f"--out {out}: folder {out.parent} does not exist (regretgap creates only the "
+            f"report folder itself; create its parent first)"
+        )
+    out.mkdir(exist_ok=True)
     db_path = out / "results.sqlite"
-    db = sqlite3.connect(db_path)
+    db = open_results(db_path)
     try:
-        db.execute(SCHEMA)
-        db.commit()
         finished = {row[0] for row in db.execute("SELECT key FROM runs")}
         todo = [s for s in specs if s.key not in finished]
-        progress = _Progress(len(specs), args.progress)
-        progress.done = len(specs) - len(todo)
-        ran = run_suite(todo, db, args.workers, progress.step)
+        progress = _Progress(len(specs), len(specs) - len(todo), args.progress)
+        try:
+            ran = run_suite(todo, db, args.workers, progress.step)
+        finally:
+            progress.close()
         rows = {
             key: json.loads(metrics) for key, metrics in db.execute("SELECT key, metrics FROM runs")
         }
@@ -224,3 +320,9 @@ def main(args: Args) -> Outcome:
     chosen = {name: MODULES[name] for name in args.experiments}
     text = write_report(out, results, chosen, quick=args.quick)
     return Outcome(out / "report.md", db_path, ran, len(specs) - ran, text)
+
+
+if __name__ == "__main__":
+    from regretgap.experiments._cli import cli
+
+    raise SystemExit(cli(Args, main, __doc__))

@@ -73,11 +73,50 @@ def _metadata(lines: list[str], name: str) -> tuple[dict[str, str], int]:
     raise ValidationError(f"{name}: no <END OF METADATA> line: not a TNTP file")
 
 
-def read_tntp_network(path: str | os.PathLike) -> Network:
-    """Read a TNTP network file (``*_net.tntp``)."""
+def _read_lines(path: str | os.PathLike) -> list[str]:
+    """The file's lines; a missing, unreadable or non-text file raises ValidationError."""
     name = str(path)
-    lines = Path(path).read_text().splitlines()
+    try:
+        return Path(path).read_text(encoding="utf-8", errors="strict").splitlines()
+    except FileNotFoundError as exc:
+        raise ValidationError(f"{name}: no such file") from exc
+    except IsADirectoryError as exc:
+        raise ValidationError(f"{name}: is a folder, not a TNTP file") from exc
+    except UnicodeDecodeError as exc:
+        raise ValidationError(
+            f"{name}: not a text file (byte {exc.start} is not UTF-8): not a TNTP file"
+        ) from exc
+    except OSError as exc:
+        raise ValidationError(f"{name}: cannot be read ({exc.strerror or exc})") from exc
+
+
+def _meta_int(meta: dict[str, str], key: str, name: str, default: str | None = None) -> int:
+    raw = meta.get(key, default)
+    if raw is None:
+        raise ValidationError(f"{name}: missing <{key}>")
+    try:
+        value = int(raw)
+    except ValueError as exc:
+        raise ValidationError(f"{name}: <{key}> is {raw!r}, not an integer") from exc
+    if value < 1:
+        raise ValidationError(f"{name}: <{key}> is {value}, must be >= 1")
+    return value
+
+
+def read_tntp_network(path: str | os.PathLike) -> Network:
+    """Read a TNTP network file (``*_net.tntp``).
+
+    Raises:
+        ValidationError: the file is missing or not text, has no metadata, or a link line
+            is malformed: fewer than 7 fields, a non-finite number, end nodes that are not
+            whole numbers in ``1..<NUMBER OF NODES>``, a capacity <= 0, or a negative
+            free-flow time or BPR ``b`` (the message quotes the line).
+    """
+    name = str(path)
+    lines = _read_lines(path)
     meta, start = _metadata(lines, name)
+    num_nodes = _meta_int(meta, "NUMBER OF NODES", name)
+    first = _meta_int(meta, "FIRST THRU NODE", name, "1")
     rows = []
     for line in lines[start:]:
         text = line.strip()
@@ -87,22 +126,30 @@ def read_tntp_network(path: str | os.PathLike) -> Network:
         if len(fields) < 7:
             raise ValidationError(f"{name}: link line has {len(fields)} fields: {line!r}")
         try:
-            rows.append([float(x) for x in fields[:7]])
+            row = [float(x) for x in fields[:7]]
         except ValueError as exc:
             raise ValidationError(f"{name}: non-numeric link line {line!r}") from exc
+        if not all(np.isfinite(row)):
+            raise ValidationError(f"{name}: non-finite number in link line {line!r}")
+        init, term, capacity, _, free_flow, b, _ = row
+        for node in (init, term):
+            if node != int(node) or not 1 <= node <= num_nodes:
+                raise ValidationError(
+                    f"{name}: link end node {node:g} is not a node 1..{num_nodes}: {line!r}"
+                )
+        if capacity <= 0:
+            raise ValidationError(f"{name}: link capacity must be > 0: {line!r}")
+        if free_flow < 0 or b < 0:
+            raise ValidationError(f"{name}: negative free-flow time or BPR b: {line!r}")
+        rows.append(row)
     if not rows:
         raise ValidationError(f"{name}: no links")
-    arr = np.array(rows)
-    try:
-        num_nodes = int(meta["NUMBER OF NODES"])
-        first = int(meta.get("FIRST THRU NODE", "1"))
-    except (KeyError, ValueError) as exc:
-        raise ValidationError(f"{name}: missing or bad <NUMBER OF NODES>") from exc
-    if "NUMBER OF LINKS" in meta and int(meta["NUMBER OF LINKS"]) != len(rows):
+    if "NUMBER OF LINKS" in meta and _meta_int(meta, "NUMBER OF LINKS", name) != len(rows):
         raise ValidationError(
             f"{name}: header says {meta['NUMBER OF LINKS']} links, found {len(rows)}"
         )
-    net = Network(
+    arr = np.array(rows)
+    return Network(
         init=arr[:, 0].astype(np.int64),
         term=arr[:, 1].astype(np.int64),
         capacity=arr[:, 2],
@@ -112,17 +159,17 @@ def read_tntp_network(path: str | os.PathLike) -> Network:
         num_nodes=num_nodes,
         first_thru_node=first,
     )
-    if net.capacity.min() <= 0:
-        raise ValidationError(f"{name}: link capacities must be > 0")
-    if max(net.init.max(), net.term.max()) > num_nodes or min(net.init.min(), net.term.min()) < 1:
-        raise ValidationError(f"{name}: link end nodes outside 1..{num_nodes}")
-    return net
 
 
 def read_tntp_trips(path: str | os.PathLike) -> dict[tuple[int, int], float]:
-    """Read a TNTP demand file (``*_trips.tntp``): ``{(origin, destination): flow}``."""
+    """Read a TNTP demand file (``*_trips.tntp``): ``{(origin, destination): flow}``.
+
+    Raises:
+        ValidationError: the file is missing or not text, has no metadata, demand comes
+            before any ``Origin`` line, or a flow is not a finite number >= 0.
+    """
     name = str(path)
-    lines = Path(path).read_text().splitlines()
+    lines = _read_lines(path)
     _, start = _metadata(lines, name)
     trips: dict[tuple[int, int], float] = {}
     origin = None
@@ -136,9 +183,15 @@ def read_tntp_trips(path: str | os.PathLike) -> dict[tuple[int, int], float]:
             continue
         if origin is None:
             raise ValidationError(f"{name}: demand before any 'Origin' line: {line!r}")
-        for dest, flow in re.findall(r"(\d+)\s*:\s*([0-9.eE+-]+)\s*;", text):
-            if float(flow) > 0:
-                trips[(origin, int(dest))] = float(flow)
+        for dest, raw in re.findall(r"(\d+)\s*:\s*([0-9.eE+-]+)\s*;", text):
+            try:
+                flow = float(raw)
+            except ValueError as exc:
+                raise ValidationError(f"{name}: flow {raw!r} is not a number: {line!r}") from exc
+            if not np.isfinite(flow) or flow < 0:
+                raise ValidationError(f"{name}: flow {raw!r} must be finite and >= 0: {line!r}")
+            if flow > 0:
+                trips[(origin, int(dest))] = flow
     return trips
 
 

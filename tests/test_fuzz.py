@@ -1,0 +1,40 @@
+"""Fuzzed loaders (CI-sized): every input loads a valid object or raises the loader's
+ValueError subclass. ``benchmarks/fuzz_loaders.py`` runs the same harness on 10^5 inputs."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+from fuzzing import LOADERS, cases, run_one, seeds
+from hypothesis import HealthCheck, given, settings
+
+OUTCOMES: Counter = Counter()
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory):
+    return tmp_path_factory.mktemp("fuzz")
+
+
+@pytest.mark.parametrize("name", sorted(LOADERS))
+def test_seed_files_load(name, folder):
+    for data in seeds()[LOADERS[name].seed]:
+        assert run_one(name, data, folder) == "loaded"
+
+
+@settings(
+    max_examples=400,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(case=cases())
+def test_loaders_load_or_refuse(case, folder):
+    name, data = case
+    OUTCOMES[run_one(name, data, folder)] += 1
+
+
+def test_fuzzing_reached_both_outcomes():
+    # the mutations must not all be refused at the zip layer: some load, many are refused
+    assert OUTCOMES["refused"] > 0 and OUTCOMES["loaded"] > 0, OUTCOMES
