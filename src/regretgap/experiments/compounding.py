@@ -12,7 +12,6 @@ it can only fall with the total off-action mass of one step: value gap ``O(eta H
 from __future__ import annotations
 
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -103,7 +102,6 @@ def execute(config: dict, seed: int) -> dict:
     c = cliff(horizon, eta=config["eta"])
     clean_demos = rg.sample_trajectories(c.game, c.expert, n=config["demos"], rng=rng)
     demos = label_noise(clean_demos, config["eta"], c.game.num_joint_actions, rng=rng)
-    start = time.perf_counter()
     extra: dict = {}
     if config["learner"] == "jbc":
         res = rg.jbc(c.game, demos)
@@ -122,7 +120,6 @@ def execute(config: dict, seed: int) -> dict:
         extra["mixture_moment_train"] = res.history.mixture_moment_error[-1]
         extra["iterate_moment_train_min"] = min(res.history.moment_error)
         extra["best_iterate_value_gap"] = rg.value_gap(c.game, c.expert, res.best_iterate)
-    extra["learn_seconds"] = time.perf_counter() - start
     # per-step chance of leaving the path: the learner's TV to the (deterministic) expert
     eps_steps = 1.0 - policy[np.arange(horizon), np.arange(horizon), COORDINATED]
     return {
