@@ -350,7 +350,9 @@ def render(results: list[tuple[dict, dict]], out: Path) -> str:
         f"(J-BC), moment error (J-IRL), the eq. 6 loss l (ALICE, MALICE). 'gap / bound' is "
         f"gap / (eps u H / beta) with the per-step beta for J-BC and J-IRL and gap / (l u H) "
         f"for the others (the proofs give at most 4). Weights: MALICE's and ALICE's largest "
-        f"importance weight / smallest effective sample size.\n\n"
+        f"importance weight / smallest effective sample size. A negative regret gap means the "
+        f"learner's regret is below the expert's (J-IRL's soft mixtures often are); the log "
+        f"axis of the normalised panel shows the positive ones.\n\n"
         + md_table(
             [
                 "learner",

@@ -68,7 +68,10 @@ def write_report(
 ) -> str:
     """Write ``report.md`` and the plots into ``out``; return the report's text."""
     table = verdicts(results, modules)
-    rows = [[v.claim, v.learner, v.assumption, v.bound, v.measured, v.word] for v in table]
+    rows = [
+        [v.claim, v.learner or "(the proof's policies)", v.assumption, v.bound, v.measured, v.word]
+        for v in table
+    ]
     criteria = "\n".join(
         f"{k}. {v.claim}{' (' + v.learner + ')' if v.learner else ''}: {v.criterion}."
         for k, v in enumerate(table, 1)
