@@ -5,23 +5,23 @@ row per finished run committed to ``results.sqlite`` as it ends (configuration, 
 metrics, seconds, library version). Rerunning the same command skips finished runs, so a
 killed run resumes and produces the same report. ``report.md`` and the PNG plots are built
 from the database alone and written atomically (temporary file, then rename).
-``--workers N`` runs the suite over local processes; every run seeds itself from its own
-configuration, so results equal the serial run's. A ``results.sqlite`` that is not this
+``--workers N`` runs the suite over local processes and ``--ray [ADDRESS]`` over Ray (a
+local instance, or a cluster with ``auto`` or an address), both through
+:func:`~regretgap.experiments.sweep.run_sweep`; every run seeds itself from its own
+configuration, so results equal the serial run's, and only this process (the driver)
+writes the database. A ``results.sqlite`` that is not this
 suite's database (not SQLite, damaged, other tables) is refused and never written to.
 Progress is a tqdm bar on a terminal, and a plain line every few seconds elsewhere.
 """
 
 from __future__ import annotations
 
-import concurrent.futures as cf
 import contextlib
 import datetime as dt
 import json
-import multiprocessing
 import sqlite3
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple, TextIO
@@ -39,6 +39,7 @@ from regretgap.experiments import (
 )
 from regretgap.experiments._suite import RunSpec
 from regretgap.experiments.report import write_report
+from regretgap.experiments.sweep import run_sweep
 
 MODULES = {
     paper_checks.NAME: paper_checks,
@@ -72,7 +73,11 @@ class Args:
     quick: bool = False
     """CI form of every experiment (under two minutes)."""
     workers: int = 1
-    """Local processes; results equal the serial run's."""
+    """Local processes (with ``ray``: CPUs of a local Ray instance); results equal the
+    serial run's."""
+    ray: str | None = None
+    """Run on Ray: ``"local"`` (a local instance), ``"auto"`` (the cluster this machine
+    joined) or a cluster address; needs ``pip install "regretgap[ray]"``."""
     progress: bool = True
     """Progress bar on standard error."""
     experiments: tuple[str, ...] = tuple(MODULES)
@@ -102,40 +107,9 @@ def plan(args: Args) -> list[RunSpec]:
     return specs
 
 
-def execute(experiment: str, config: dict, seed: int) -> tuple[dict, float]:
-    """Run one configuration (top level so that worker processes can import it)."""
-    t0 = time.perf_counter()
-    metrics = MODULES[experiment].execute(config, seed)
-    return metrics, time.perf_counter() - t0
-
-
-@contextlib.contextmanager
-def one_thread() -> Iterator[None]:
-    """One compute thread for numba and BLAS while the suite runs, restored afterwards.
-
-    The suite's games are small (at most a few hundred state-action pairs), where threads
-    only add synchronisation: on 2 busy cores a run measured 10-20x slower with the
-    default thread pools.
-    """
-    import numba
-    from threadpoolctl import threadpool_limits
-
-    before = numba.get_num_threads()
-    numba.set_num_threads(1)
-    try:
-        with threadpool_limits(1):
-            yield
-    finally:
-        numba.set_num_threads(before)
-
-
-def _worker_init() -> None:
-    # worker processes: the processes are the parallelism, one thread each for good
-    import numba
-    from threadpoolctl import threadpool_limits
-
-    numba.set_num_threads(1)
-    threadpool_limits(1)
+def run_spec(spec: RunSpec) -> dict:
+    """Run one configuration; its metrics (top level so that workers can import it)."""
+    return MODULES[spec.experiment].execute(spec.config, spec.seed)
 
 
 class _Lines:
@@ -209,36 +183,35 @@ def _record(db: sqlite3.Connection, spec: RunSpec, metrics: dict, seconds: float
 
 
 def run_suite(
-    todo: list[RunSpec], db: sqlite3.Connection, workers: int, on_done: Callable[[RunSpec], None]
+    todo: list[RunSpec],
+    db: sqlite3.Connection,
+    workers: int,
+    on_done: Callable[[RunSpec], None],
+    *,
+    ray: str | None = None,
 ) -> int:
-    """Run ``todo`` (the specs not yet in the database); returns how many ran."""
-    if workers <= 1:
-        with one_thread():
-            for spec in todo:
-                metrics, seconds = execute(spec.experiment, spec.config, spec.seed)
-                _record(db, spec, metrics, seconds)
-                on_done(spec)
-        return len(todo)
-    ctx = multiprocessing.get_context("spawn")  # fork is unsafe with numba's OpenMP layer
-    with cf.ProcessPoolExecutor(
-        max_workers=workers, mp_context=ctx, initializer=_worker_init
-    ) as pool:
-        futures = {pool.submit(execute, s.experiment, s.config, s.seed): s for s in todo}
-        try:
-            for fut in cf.as_completed(futures):
-                spec = futures[fut]
-                metrics, seconds = fut.result()
-                _record(db, spec, metrics, seconds)  # only this process writes the database
-                on_done(spec)
-        except BaseException:
-            # Ctrl-C or SIGTERM: stop now instead of waiting for the queued runs; finished
-            # runs are already committed. The executor has no public way to stop running
-            # workers, hence its private process table.
-            pool.shutdown(wait=False, cancel_futures=True)
-            for proc in list((getattr(pool, "_processes", None) or {}).values()):
-                proc.terminate()
-            raise
-    return len(todo)
+    """Run ``todo`` (the specs not yet in the database) and commit each as it finishes;
+    returns how many ran. Only this process writes ``db``, whatever the backend."""
+    if ray is not None:
+        sweep = run_sweep(
+            todo,
+            run_spec,
+            backend="ray",
+            workers=workers if workers > 1 else None,
+            address=None if ray == "local" else ray,
+        )
+    elif workers > 1:
+        sweep = run_sweep(todo, run_spec, backend="processes", workers=workers)
+    else:
+        sweep = run_sweep(todo, run_spec)
+    ran = 0
+    # closing: Ctrl-C or SIGTERM stops the workers now; finished runs are already committed
+    with contextlib.closing(sweep):
+        for spec, metrics, seconds in sweep:
+            _record(db, spec, metrics, seconds)
+            on_done(spec)
+            ran += 1
+    return ran
 
 
 _COLUMNS = ["key", "experiment", "config", "seed", "metrics", "seconds", "version", "finished_at"]
@@ -291,6 +264,19 @@ def main(args: Args) -> Outcome:
     """Run (or resume) the suite and write the report; see the module docstring."""
     if args.workers < 1:
         raise regretgap.ValidationError(f"workers must be >= 1, got {args.workers}")
+    if args.ray is not None:
+        if not isinstance(args.ray, str) or not args.ray.strip():
+            raise regretgap.ValidationError(
+                f"ray must be 'local', 'auto' or a cluster address, got {args.ray!r}"
+            )
+        if args.ray != "local" and args.workers > 1:
+            raise regretgap.ValidationError(
+                f"workers={args.workers} sizes a local Ray instance; the cluster at "
+                f"{args.ray!r} runs as many runs as it has CPUs"
+            )
+        from regretgap.experiments.sweep import _import_ray
+
+        _import_ray()  # a missing extra stops here, before any work
     specs = plan(args)
     out = Path(args.out)
     if out.exists() and not out.is_dir():
@@ -308,7 +294,7 @@ def main(args: Args) -> Outcome:
         todo = [s for s in specs if s.key not in finished]
         progress = _Progress(len(specs), len(specs) - len(todo), args.progress)
         try:
-            ran = run_suite(todo, db, args.workers, progress.step)
+            ran = run_suite(todo, db, args.workers, progress.step, ray=args.ray)
         finally:
             progress.close()
         rows = {
