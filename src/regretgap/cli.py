@@ -296,11 +296,18 @@ def _make_game(args: argparse.Namespace) -> int:
 def _reproduce(args: argparse.Namespace) -> int:
     from regretgap.experiments import reproduce
 
-    outcome = reproduce.main(
-        reproduce.Args(
-            out=Path(args.out), quick=args.quick, workers=args.workers, progress=not args.json
+    try:
+        outcome = reproduce.main(
+            reproduce.Args(
+                out=Path(args.out),
+                quick=args.quick,
+                workers=args.workers,
+                progress=not args.json,
+                ray=args.ray,
+            )
         )
-    )
+    except ImportError as exc:  # the ray extra is missing: one line, exit 2
+        raise ValidationError(f"--ray: {exc}") from exc
     payload = {
         "report": str(outcome.report),
         "database": str(outcome.database),
@@ -418,7 +425,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="output folder (created if missing; its parent must exist); rerun to resume",
     )
     p.add_argument("--quick", action="store_true", help="the CI form (under a minute)")
-    p.add_argument("--workers", type=_positive, default=1, help="local processes")
+    p.add_argument(
+        "--workers",
+        type=_positive,
+        default=1,
+        help="local processes (with --ray and no address: CPUs of the local Ray instance)",
+    )
+    p.add_argument(
+        "--ray",
+        nargs="?",
+        const="local",
+        metavar="ADDRESS",
+        help='run on Ray (pip install "regretgap[ray]"): alone, a local Ray instance; '
+        "'auto' or HOST:PORT, the cluster joined with 'ray start'; the database stays here",
+    )
 
     p = command("evaluate", _evaluate, "values, regret and gaps of a policy on a game")
     p.add_argument("game", help="game file (.npz)")
