@@ -18,6 +18,7 @@ import numpy as np
 
 import regretgap as rg
 from regretgap.experiments._verdict import Verdict, clean
+from regretgap.experiments.sweep import run_sweep
 
 #: Learners in report order: each regret-gap learner beside its single-agent analogue.
 LEARNERS = ("jbc", "jirl", "alice", "malice", "dagger", "blades")
@@ -139,11 +140,14 @@ def constants(game: rg.MarkovGame, expert: np.ndarray) -> dict:
 
 
 def run_module(module: Any, args: Any, on_done: Callable[[RunSpec], None] | None = None) -> list:
-    """An experiment's standalone ``main``: run every spec serially, print and return the
-    verdicts (the same ``runs``/``execute``/``verdict`` as ``regretgap reproduce``)."""
+    """An experiment's standalone ``main``: run every spec serially (:func:`run_sweep`'s
+    serial backend, one compute thread as in ``reproduce``), print and return the verdicts
+    (the same ``runs``/``execute``/``verdict`` as ``regretgap reproduce``)."""
     results = []
-    for spec in module.runs(args):
-        results.append((spec.config, module.execute(spec.config, spec.seed)))
+    for spec, metrics, _ in run_sweep(
+        module.runs(args), lambda s: module.execute(s.config, s.seed)
+    ):
+        results.append((spec.config, metrics))
         if on_done is not None:
             on_done(spec)
     verdicts: list[Verdict] = module.verdict(results)
