@@ -235,8 +235,8 @@ def _processes(
                     deaths[k] += 1
                     if deaths[k] > retries:
                         raise WorkerDied(
-                            f"the worker running {spec!r} died {deaths[k]} times (last exit "
-                            f"code {worker.proc.exitcode}); retries={retries}"
+                            f"the worker running {spec!r} died on each of its {deaths[k]} "
+                            f"attempts (retries={retries}; last exit code {worker.proc.exitcode})"
                         )
                     queue.appendleft((k, spec))
                     idle.append(start())
@@ -307,8 +307,8 @@ def _ray(
                     metrics, seconds = ray.get(ref)
                 except ray.exceptions.WorkerCrashedError as exc:
                     raise WorkerDied(
-                        f"the worker running {refs[ref]!r} died {retries + 1} times; "
-                        f"retries={retries}"
+                        f"the worker running {refs[ref]!r} died on each of its {retries + 1} "
+                        f"attempts (retries={retries})"
                     ) from exc
                 yield Finished(refs[ref], metrics, seconds)
     finally:
