@@ -180,3 +180,37 @@ def test_progress_outside_a_terminal_is_a_few_lines(tmp_path, capsys, monkeypatc
     assert outcome.ran >= 6
     assert len(lines) <= 2, err  # the first and the last state, not a line per run
     assert "\r" not in err and f"{outcome.ran}/{outcome.ran}" in lines[-1]
+
+
+# ---------------------------------------------------------------------------------------
+# issue 11: --ray (the Ray runs themselves are in test_sweep.py)
+
+
+def test_bad_ray_arguments_are_refused_before_any_work(tmp_path):
+    out = tmp_path / "r"
+    with pytest.raises(ValueError, match="ray must be 'local', 'auto' or a cluster address"):
+        reproduce.main(reproduce.Args(out=out, ray=" "))
+    with pytest.raises(ValueError, match="sizes a local Ray instance"):
+        reproduce.main(reproduce.Args(out=out, ray="auto", workers=2))
+    assert not out.exists()
+
+
+def test_cli_ray_flag_reaches_args(monkeypatch, tmp_path):
+    from regretgap import cli
+
+    seen = []
+
+    def fake_main(args: reproduce.Args) -> reproduce.Outcome:
+        seen.append((args.ray, args.workers))
+        return reproduce.Outcome(tmp_path / "report.md", tmp_path / "results.sqlite", 0, 0, "")
+
+    monkeypatch.setattr(reproduce, "main", fake_main)
+    for argv, want in [
+        ([], (None, 1)),
+        (["--ray"], ("local", 1)),
+        (["--ray", "--workers", "2"], ("local", 2)),
+        (["--ray", "auto"], ("auto", 1)),
+        (["--ray", "10.0.0.1:6379"], ("10.0.0.1:6379", 1)),
+    ]:
+        assert cli.main(["reproduce", "--json", "--out", str(tmp_path), *argv]) == 0
+        assert seen[-1] == want, argv
