@@ -80,7 +80,8 @@ def build_parser(args_cls: type, *, prog: str, description: str) -> argparse.Arg
                 help=f"{text} (default: {' '.join(map(str, default))})",
             )
         else:
-            kind = Path if isinstance(default, Path) else type(default)
+            # an optional text field (default None, e.g. reproduce's ray) takes a string
+            kind = Path if isinstance(default, Path) else str if default is None else type(default)
             parser.add_argument(
                 flag, type=kind, default=default, help=f"{text} (default: {default})"
             )
