@@ -92,7 +92,7 @@ def test_bad_sweep_arguments_are_refused_before_any_run(kwargs, message):
 
 def test_missing_ray_extra_is_one_line_naming_it(monkeypatch, tmp_path, capsys):
     monkeypatch.setitem(sys.modules, "ray", None)  # `import ray` raises ImportError
-    with pytest.raises(ImportError) as err:
+    with pytest.raises(ImportError) as err:  # also a ValidationError (MissingExtra)
         run_sweep([0], _fail, backend="ray")
     assert str(err.value) == 'the Ray backend needs Ray: pip install "regretgap[ray]"'
     with pytest.raises(ImportError, match=r'pip install "regretgap\[ray\]"'):
@@ -105,7 +105,16 @@ def test_missing_ray_extra_is_one_line_naming_it(monkeypatch, tmp_path, capsys):
     assert main(["reproduce", "--quick", "--ray", "--out", str(out)]) == 2
     err_lines = capsys.readouterr().err.splitlines()
     assert err_lines == [
-        'regretgap: error: --ray: the Ray backend needs Ray: pip install "regretgap[ray]"'
+        'regretgap: error: the Ray backend needs Ray: pip install "regretgap[ray]"'
+    ]
+    assert not out.exists()
+
+    from regretgap.experiments._cli import cli
+
+    assert cli(reproduce.Args, reproduce.main, "", ["--ray", "local", "--out", str(out)]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        "python -m regretgap.experiments.reproduce: error: the Ray backend needs Ray: "
+        'pip install "regretgap[ray]"'
     ]
     assert not out.exists()
 

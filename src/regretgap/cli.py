@@ -296,18 +296,15 @@ def _make_game(args: argparse.Namespace) -> int:
 def _reproduce(args: argparse.Namespace) -> int:
     from regretgap.experiments import reproduce
 
-    try:
-        outcome = reproduce.main(
-            reproduce.Args(
-                out=Path(args.out),
-                quick=args.quick,
-                workers=args.workers,
-                progress=not args.json,
-                ray=args.ray,
-            )
+    outcome = reproduce.main(
+        reproduce.Args(
+            out=Path(args.out),
+            quick=args.quick,
+            workers=args.workers,
+            progress=not args.json,
+            ray=args.ray,  # a missing ray extra is a ValidationError: one line, exit 2
         )
-    except ImportError as exc:  # the ray extra is missing: one line, exit 2
-        raise ValidationError(f"--ray: {exc}") from exc
+    )
     payload = {
         "report": str(outcome.report),
         "database": str(outcome.database),

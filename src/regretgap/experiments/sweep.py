@@ -44,6 +44,11 @@ class Finished(NamedTuple):
     seconds: float
 
 
+class MissingExtra(ValidationError, ImportError):
+    """Ray is not installed. An ImportError, like the other extras' messages, and a
+    ValidationError, so that both command lines print it as one line and exit 2."""
+
+
 class WorkerDied(RuntimeError):
     """A run's worker died more often than ``retries`` allows (the run is not recorded)."""
 
@@ -86,7 +91,8 @@ def run_sweep(
     Raises:
         ValidationError: an unknown backend, ``workers`` < 1, ``retries`` < 0, or an
             option that does not apply to the backend.
-        ImportError: ``backend="ray"`` without Ray installed (:data:`RAY_MISSING`).
+        MissingExtra: ``backend="ray"`` without Ray installed (:data:`RAY_MISSING`); an
+            ImportError and a ValidationError.
         WorkerDied: (while iterating) a run's worker died ``retries + 1`` times.
     """
     if backend not in BACKENDS:
@@ -268,7 +274,7 @@ def _import_ray() -> Any:
     try:
         import ray
     except ImportError as exc:  # one line, naming the extra
-        raise ImportError(RAY_MISSING) from exc
+        raise MissingExtra(RAY_MISSING) from exc
     return ray
 
 
