@@ -20,6 +20,7 @@ import multiprocessing
 import os
 import pickle
 import signal
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
@@ -278,6 +279,14 @@ def _import_ray() -> Any:
     return ray
 
 
+def _python_handlers() -> dict[int, Any]:
+    """SIGTERM and SIGINT handlers that are Python functions (none outside the main thread)."""
+    if threading.current_thread() is not threading.main_thread():
+        return {}
+    handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
+    return {sig: h for sig, h in handlers.items() if callable(h)}
+
+
 def _ray_task(execute: Callable[[Any], Any], spec: Any) -> tuple[Any, float]:
     _worker_init()  # Ray reuses worker processes; setting it each task is cheap
     return _timed(execute, spec)
@@ -293,11 +302,16 @@ def _ray(
 ) -> Iterator[Finished]:
     started = False
     if not ray.is_initialized():
+        handlers = _python_handlers()
         if address is None:
             ray.init(num_cpus=workers, include_dashboard=False, logging_level=logging.WARNING)
         else:
             ray.init(address=address, logging_level=logging.WARNING)
         started = True
+        # ray.init replaces SIGTERM's handler with one that logs a stack and exits 15; a
+        # caller's own handler (the CLI's: one line, exit 143, stop the sweep) comes back
+        for signum, handler in handlers.items():
+            signal.signal(signum, handler)
     # max_retries: Ray reruns a task whose worker process died; retry_exceptions=False
     # keeps an exception raised by execute an answer, as in the other backends
     task = ray.remote(num_cpus=1, max_retries=retries, retry_exceptions=False)(_ray_task)
@@ -318,8 +332,12 @@ def _ray(
                     ) from exc
                 yield Finished(refs[ref], metrics, seconds)
     finally:
-        for ref in pending:  # interrupted or failed: drop the runs not finished
-            with contextlib.suppress(Exception):
-                ray.cancel(ref, force=True)
         if started:
+            # disconnecting ends this job, and Ray stops its tasks; cancelling them first
+            # (force=True) raced with their replies and crashed the driver in Ray 2.60
+            # ("Check failed: it != submissible_tasks_.end()")
             ray.shutdown()
+        else:
+            for ref in pending:  # the caller's connection stays: drop the unfinished runs
+                with contextlib.suppress(Exception):
+                    ray.cancel(ref)
