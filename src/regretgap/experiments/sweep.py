@@ -315,6 +315,12 @@ def _ray(
     # max_retries: Ray reruns a task whose worker process died; retry_exceptions=False
     # keeps an exception raised by execute an answer, as in the other backends
     task = ray.remote(num_cpus=1, max_retries=retries, retry_exceptions=False)(_ray_task)
+    # a task's worker process or machine went away (Ray retried it max_retries times)
+    died = tuple(
+        getattr(ray.exceptions, name)
+        for name in ("WorkerCrashedError", "NodeDiedError", "OutOfMemoryError")
+        if hasattr(ray.exceptions, name)
+    )
     pending: list = []
     try:
         fn = ray.put(execute)
@@ -325,7 +331,7 @@ def _ray(
             for ref in done:
                 try:
                     metrics, seconds = ray.get(ref)
-                except ray.exceptions.WorkerCrashedError as exc:
+                except died as exc:
                     raise WorkerDied(
                         f"the worker running {refs[ref]!r} died on each of its {retries + 1} "
                         f"attempts (retries={retries})"
