@@ -225,7 +225,8 @@ def _processes(
         while queue or busy:
             while queue and idle:
                 worker, (k, spec) = idle.pop(), queue.popleft()
-                worker.conn.send(spec)
+                with contextlib.suppress(OSError):  # a worker gone since: its sentinel says so
+                    worker.conn.send(spec)
                 busy[worker] = (k, spec)
             ready = set(wait([w.conn for w in busy] + [w.proc.sentinel for w in busy]))
             for worker, (k, spec) in list(busy.items()):
@@ -248,9 +249,15 @@ def _processes(
                     queue.appendleft((k, spec))
                     idle.append(start())
                     continue
-                idle.append(worker)
+                if worker.proc.is_alive():
+                    idle.append(worker)
+                else:  # it answered, then died: the run counts, the worker is replaced
+                    worker.proc.join()
+                    worker.conn.close()
+                    idle.append(start())
                 status, value, seconds = msg
                 if status == "error":
+                    value.add_note(f"raised by execute in a worker process, running {spec!r}")
                     raise value
                 yield Finished(spec, value, seconds)
     finally:
