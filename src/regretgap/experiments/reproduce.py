@@ -39,7 +39,7 @@ from regretgap.experiments import (
 )
 from regretgap.experiments._suite import RunSpec
 from regretgap.experiments.report import write_report
-from regretgap.experiments.sweep import run_sweep
+from regretgap.experiments.sweep import require_ray, run_sweep
 
 MODULES = {
     paper_checks.NAME: paper_checks,
@@ -274,9 +274,7 @@ def main(args: Args) -> Outcome:
                 f"workers={args.workers} sizes a local Ray instance; the cluster at "
                 f"{args.ray!r} runs as many runs as it has CPUs"
             )
-        from regretgap.experiments.sweep import _import_ray
-
-        _import_ray()  # a missing extra stops here, before any work
+        require_ray()  # a missing extra stops here, before any work
     specs = plan(args)
     out = Path(args.out)
     if out.exists() and not out.is_dir():

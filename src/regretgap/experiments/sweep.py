@@ -125,7 +125,7 @@ def run_sweep(
             f"workers={workers} sizes a local Ray instance; a cluster at {address!r} runs as "
             f"many runs as it has CPUs"
         )
-    ray = _import_ray()
+    ray = require_ray()
     return _ray(ray, specs, execute, workers, address, retries)
 
 
@@ -278,7 +278,8 @@ def _processes(
 # Ray
 
 
-def _import_ray() -> Any:
+def require_ray() -> Any:
+    """The ``ray`` module; without the extra, :class:`MissingExtra` naming it."""
     try:
         import ray
     except ImportError as exc:  # one line, naming the extra
