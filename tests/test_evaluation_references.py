@@ -1,0 +1,218 @@
+"""Exact evaluation against references computed inside the tests: brute-force trajectory
+enumeration (value gap), path enumeration (reachability), hand-derived games (the CCE
+class's obey member, recoverability's worst response) and a CLT bound for Monte Carlo.
+
+Each case is built so that a plausible wrong implementation gives a different answer; the
+tests assert that the wrong answer differs, so they can fail."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+import reference as ref
+from strategies import dense_random_game, random_policy
+
+import regretgap as rg
+from regretgap.games import matrix_game
+
+ATOL = 1e-10
+
+# ---------------------------------------------------------------------------------------
+# value gap (Definition 4.1, eq. 4) against brute-force enumeration of trajectories
+
+
+def _values_by_enumeration(game, sigma):
+    """``J_i`` as ``sum_paths P(path) sum_h r_i(s_h, a_h)`` over every (s_0, a_0, ..., a_{H-1})."""
+    t = game.transition_tensor()
+    r = np.asarray(game.rewards)
+    rho = np.asarray(game.initial)
+    pol = ref.full_policy(game, sigma)
+    s_count, a_count = game.num_states, game.num_joint_actions
+    total = np.zeros(game.num_agents)
+    for path in itertools.product(range(s_count), range(a_count), repeat=game.horizon):
+        states, actions = path[0::2], path[1::2]
+        p = rho[states[0]]
+        for h in range(game.horizon):
+            p *= pol[h, states[h], actions[h]]
+            if h + 1 < game.horizon:
+                p *= t[states[h], actions[h], states[h + 1]]
+            if p == 0.0:
+                break
+        if p:
+            total += p * sum(r[:, states[h], actions[h]] for h in range(game.horizon))
+    return total
+
+
+def test_value_gap_of_an_asymmetric_matrix_game_is_the_max_over_agents():
+    """Expert: agent 0 gets 1, agent 1 gets 0; learner: the reverse. Eq. 4 takes the max
+    over agents of ``J_i(E) - J_i(L)``: ``max(1, -1) = 1`` (a min would give -1)."""
+    payoffs = np.array([[[1.0, 0.0], [0.0, 0.0]], [[0.0, 0.0], [0.0, 1.0]]])
+    game = matrix_game(payoffs)
+    expert = np.array([[1.0, 0.0, 0.0, 0.0]])  # (a_0, a_1) = (0, 0)
+    learner = np.array([[0.0, 0.0, 0.0, 1.0]])  # (1, 1)
+    assert rg.value_gap(game, expert, learner) == 1.0
+    assert rg.value_gap(game, learner, expert) == 1.0
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_two_agent_value_gap_equals_trajectory_enumeration(seed):
+    rng = np.random.default_rng(seed)
+    game = dense_random_game(rng, (2, 2), 3, 3)
+    expert, learner = random_policy(rng, game), random_policy(rng, game)
+    diff = _values_by_enumeration(game, expert) - _values_by_enumeration(game, learner)
+    assert abs(diff[0] - diff[1]) > 1e-3  # asymmetric: max and min over agents differ
+    assert rg.value_gap(game, expert, learner) == pytest.approx(diff.max(), abs=ATOL)
+    assert rg.value_gap(game, learner, expert) == pytest.approx((-diff).max(), abs=ATOL)
+
+
+# ---------------------------------------------------------------------------------------
+# the CCE class contains the identity ("obey")
+
+
+def test_cce_obeying_beats_every_constant_deviation():
+    """Battle of the sexes with the public coin ``(0,0)``/``(1,1)`` w.p. 1/2: obeying pays
+    1.5 to each agent; playing a constant pays 1 or 0.5. Every recommendation-ignoring
+    deviation is strictly worse, so the CCE best response is obeying: value 1.5, gain 0,
+    the identity table, and regret exactly 0."""
+    payoffs = np.array([[[2.0, 0.0], [0.0, 1.0]], [[1.0, 0.0], [0.0, 2.0]]])
+    for horizon in (1, 3):
+        game = matrix_game(payoffs, horizon=horizon)
+        sigma = np.array([[0.5, 0.0, 0.0, 0.5]])
+        for i in range(2):
+            constants = [
+                ref.values(game, ref.played_policy(game, sigma, i, np.full(2, b)))[i]
+                for b in range(2)
+            ]
+            np.testing.assert_allclose(sorted(constants), [0.5 * horizon, 1.0 * horizon])
+            br = rg.best_response(game, sigma, i, kind="cce")
+            assert br.baseline == pytest.approx(1.5 * horizon, abs=ATOL)
+            assert br.value == br.baseline and br.gain == 0.0
+            np.testing.assert_array_equal(br.deviation, rg.identity_deviation(game, i))
+        rep = rg.regret(game, sigma, kind="cce")
+        assert rep.value == 0.0
+        np.testing.assert_array_equal(rep.per_agent, [0.0, 0.0])
+        for i in range(2):
+            np.testing.assert_array_equal(rep.deviations[i], rg.identity_deviation(game, i))
+
+
+# ---------------------------------------------------------------------------------------
+# deviation reachability against path enumeration
+
+
+def _reachable_by_paths(game, sigma, respect_support=True):
+    """``[H, S]``: ``(h, s)`` lies on a path with positive probability under some agent's
+    deviation. Agent ``i`` may play any ``b_i``; the others play ``a_-i`` only if the
+    mediator recommends it with some ``a_i`` (``respect_support=False`` drops that
+    condition: the wrong answer the library must not give)."""
+    t = game.transition_tensor()
+    pol = ref.full_policy(game, sigma)
+    s_count, a_count, horizon = game.num_states, game.num_joint_actions, game.horizon
+    out = np.zeros((horizon, s_count), dtype=bool)
+    for i in range(game.num_agents):
+
+        def playable(h, s, b, i=i):
+            if not respect_support:
+                return True
+            parts = list(np.unravel_index(b, game.num_actions))
+            for a_i in range(game.num_actions[i]):
+                parts[i] = a_i
+                if pol[h, s, np.ravel_multi_index(parts, game.num_actions)] > 0:
+                    return True
+            return False
+
+        # every prefix of a feasible path extends to a full one (each state has a successor
+        # and each row of sigma a positive entry), so full paths suffice
+        steps = [range(s_count)] + [range(a_count), range(s_count)] * (horizon - 1)
+        for path in itertools.product(*steps):
+            states, actions = path[0::2], path[1::2]
+            if game.initial[states[0]] <= 0:
+                continue
+            if all(
+                playable(h, states[h], actions[h]) and t[states[h], actions[h], states[h + 1]] > 0
+                for h in range(horizon - 1)
+            ):
+                out[np.arange(horizon), list(states)] = True
+    return out
+
+
+def test_reachability_matches_path_enumeration_on_sparse_policies():
+    """Seeded sparse instances, S = 4..6: one start state, about one successor per
+    (s, a), and mostly deterministic recommendations."""
+    differs = 0
+    for seed in range(16):
+        rng = np.random.default_rng(seed)
+        num_actions = ((2, 2), (3, 2))[seed % 2]
+        num_states, horizon = 4 + seed % 3, 4 if seed % 4 == 0 else 3
+        base = dense_random_game(rng, num_actions, num_states, horizon, sparsity=0.9)
+        start = np.eye(num_states)[0]
+        game = rg.MarkovGame(base.transition_tensor(), base.rewards, start, horizon, num_actions)
+        sigma = random_policy(rng, game, zeros=0.9)
+        expected = _reachable_by_paths(game, sigma)
+        np.testing.assert_array_equal(rg.deviation_reachable(game, sigma), expected)
+        np.testing.assert_array_equal(rg.coverage(game, sigma).reachable, expected)
+        differs += not np.array_equal(expected, _reachable_by_paths(game, sigma, False))
+    # the policy's support matters on these instances: ignoring it gives another answer
+    assert differs >= 4
+
+
+# ---------------------------------------------------------------------------------------
+# recoverability: the worst response attains the lower bound
+
+
+def test_recoverability_lower_bound_attained_only_by_the_worst_response():
+    """One agent, two actions, H = 2. From s_0, action 0 leads to s_1 (rewards (0, -1)),
+    action 1 to s_2 (rewards (1, 1)); the expert mixes 1/2-1/2 everywhere.
+
+    At (h, s) = (0, s_0) the advantage of action 1 is ``1 - V_0``: the worst response plays
+    action 0 then action 1 (``V_0 = -1``: advantage 2); the best response has ``V_0 = 1``,
+    ``Q = (0, 1)``: largest advantage 1; obeying has ``Q = (-1/2, 1)``, ``V_0 = 1/4``:
+    largest advantage 3/4 at step 0 and 1/2 at step 1. So ``u = 2``, attained only by the
+    worst response, and the upper bound ``max Qmax - min Qmin = 1 - (-1)`` is also 2."""
+    t = np.zeros((3, 2, 3))
+    t[0, 0, 1] = t[0, 1, 2] = 1.0
+    t[1, :, 1] = t[2, :, 2] = 1.0
+    r = np.zeros((1, 3, 2))
+    r[0, 1] = [0.0, -1.0]
+    r[0, 2] = [1.0, 1.0]
+    game = rg.MarkovGame(t, r, np.array([1.0, 0.0, 0.0]), 2, (2,))
+    sigma = np.full((3, 2), 0.5)
+    rec = rg.recoverability(game, sigma)
+    assert rec.lower == 2.0 and rec.upper == 2.0
+    assert rec.witness == (0, 0, 0, 1)
+    mask = game.reachable[..., None]
+    best = rg.best_response(game, sigma, 0).deviation
+    for phi, largest in [(np.arange(2), 0.75), (best, 1.0)]:
+        adv = ref.advantages(game, ref.played_policy(game, sigma, 0, phi), 0)
+        assert np.where(mask, adv, 0.0).max() == pytest.approx(largest, abs=ATOL)
+    # u itself, by enumerating every deterministic per-step deviation table
+    u = max(
+        np.where(mask, ref.advantages(game, ref.played_policy(game, sigma, 0, phi), 0), 0).max()
+        for phi in ref.all_per_step_deviations(game, 0)
+    )
+    assert u == pytest.approx(2.0, abs=ATOL)
+
+
+# ---------------------------------------------------------------------------------------
+# Monte Carlo within a CLT bound
+
+
+Z = 4.0  # P(|N(0, 1)| > 4) = 6.3e-5
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_monte_carlo_mean_within_four_standard_errors(seed):
+    """|MC mean - J_i| <= 4 standard errors for each agent. For a fresh random seed the
+    false-failure probability is about 2 * 6.3e-5 = 1.3e-4 per case (normal approximation,
+    union over the 2 agents; the fixed seeds make the run deterministic). The bound is
+    several times tighter than Hoeffding's at delta = 1e-4, so it catches smaller biases."""
+    rng = np.random.default_rng(100 + seed)
+    game = dense_random_game(rng, (2, 3), 4, 5)
+    sigma = random_policy(rng, game)
+    exact = rg.values(game, sigma)
+    est = rg.monte_carlo_values(game, sigma, 20_000, rng=rng)
+    assert np.all(np.abs(est.mean - exact) <= Z * est.stderr)
+    assert np.all(Z * est.stderr < est.hoeffding_halfwidth(1e-4) / 3)
+    # and it can fail: a bias of 0.1 (1% of the return range) is detected
+    assert np.all(np.abs(est.mean - (exact + 0.1)) > Z * est.stderr)
