@@ -101,6 +101,15 @@ def test_cce_obeying_beats_every_constant_deviation():
 # deviation reachability against path enumeration
 
 
+def _state_distributions(game, sigma):
+    """``d_h(s)`` by the dense forward recursion, ``[H, S]``."""
+    t, pol = game.transition_tensor(), ref.full_policy(game, sigma)
+    d = [np.asarray(game.initial, dtype=float)]
+    for h in range(game.horizon - 1):
+        d.append(np.einsum("s,sa,sat->t", d[-1], pol[h], t))
+    return np.array(d)
+
+
 def _reachable_by_paths(game, sigma, respect_support=True):
     """``[H, S]``: ``(h, s)`` lies on a path with positive probability under some agent's
     deviation. Agent ``i`` may play any ``b_i``; the others play ``a_-i`` only if the
@@ -151,7 +160,13 @@ def test_reachability_matches_path_enumeration_on_sparse_policies():
         sigma = random_policy(rng, game, zeros=0.9)
         expected = _reachable_by_paths(game, sigma)
         np.testing.assert_array_equal(rg.deviation_reachable(game, sigma), expected)
-        np.testing.assert_array_equal(rg.coverage(game, sigma).reachable, expected)
+        cov = rg.coverage(game, sigma)
+        np.testing.assert_array_equal(cov.reachable, expected)
+        # beta and the state attaining it, over the states some deviation reaches
+        avg = _state_distributions(game, sigma).mean(axis=0)
+        states = np.flatnonzero(expected.any(axis=0))
+        assert cov.state in states and avg[cov.state] == pytest.approx(avg[states].min())
+        assert cov.beta == pytest.approx(avg[states].min(), abs=ATOL)
         differs += not np.array_equal(expected, _reachable_by_paths(game, sigma, False))
     # the policy's support matters on these instances: ignoring it gives another answer
     assert differs >= 4
@@ -216,3 +231,105 @@ def test_monte_carlo_mean_within_four_standard_errors(seed):
     assert np.all(Z * est.stderr < est.hoeffding_halfwidth(1e-4) / 3)
     # and it can fail: a bias of 0.1 (1% of the return range) is detected
     assert np.all(np.abs(est.mean - (exact + 0.1)) > Z * est.stderr)
+
+
+def test_recoverability_of_the_second_agent_with_time_dependent_and_scaled_rewards():
+    """The game above with the start state relabelled 2 and the choice given to agent 1
+    (agent 0 has one action): only agent 1's worst response attains u = 2, at
+    ``(agent, h, s, a) = (1, 0, 2, 1)``. Rewards scaled by 1/4 scale u to 1/2; the same
+    reward as ``[H, m, S, A]`` gives the same bracket; zero rewards give u = 0."""
+    t = np.zeros((3, 2, 3))
+    t[2, 0, 0] = t[2, 1, 1] = 1.0
+    t[0, :, 0] = t[1, :, 1] = 1.0
+    r = np.zeros((2, 3, 2))
+    r[1, 0] = [0.0, -1.0]
+    r[1, 1] = [1.0, 1.0]
+    game = rg.MarkovGame(t, r, np.array([0.0, 0.0, 1.0]), 2, (1, 2))
+    sigma = np.full((3, 2), 0.5)
+    rec = rg.recoverability(game, sigma)
+    assert (rec.lower, rec.upper, rec.witness) == (2.0, 2.0, (1, 0, 2, 1))
+    small = rg.recoverability(game, sigma, reward=r / 4)
+    assert (small.lower, small.upper, small.witness) == (0.5, 0.5, (1, 0, 2, 1))
+    timed = rg.recoverability(game, sigma, reward=np.stack([r, r]))
+    assert (timed.lower, timed.upper, timed.witness) == (2.0, 2.0, (1, 0, 2, 1))
+    zero = rg.recoverability(game, sigma, reward=np.zeros_like(r))
+    assert (zero.lower, zero.upper, zero.witness) == (0.0, 0.0, (0, 0, 2, 0))
+
+
+# ---------------------------------------------------------------------------------------
+# the deviation classes apart: CCE < swap on a game where flipping pays
+
+
+def _flip_game():
+    """Agent 0 is paid 1 for not matching agent 1; the mediator says (0, 0) or (1, 1) with
+    probability 1/2. Obeying pays 0, either constant pays 1/2, the flip a -> 1 - a pays 1."""
+    payoffs = np.zeros((2, 2, 2))
+    payoffs[0] = [[0.0, 1.0], [1.0, 0.0]]
+    return matrix_game(payoffs), np.array([[0.5, 0.0, 0.0, 0.5]])
+
+
+def test_cce_swap_and_finite_classes_differ_where_they_should():
+    game, sigma = _flip_game()
+    np.testing.assert_array_equal(rg.regret(game, sigma, kind="cce").per_agent, [0.5, 0.0])
+    np.testing.assert_array_equal(rg.regret(game, sigma, kind="swap").per_agent, [1.0, 0.0])
+    np.testing.assert_array_equal(rg.regret(game, sigma).per_agent, [1.0, 0.0])
+    anti = np.array([[0, 0.5, 0.5, 0]])  # agent 0 always paid: no one regrets anything
+    assert rg.regret_gap(game, anti, sigma, kind="cce") == 0.5
+    assert rg.regret_gap(game, anti, sigma, kind="swap") == 1.0
+    assert rg.regret_gap(game, sigma, anti, kind="cce") == -0.5
+    assert rg.regret_gap(game, sigma, anti, kind="swap") == -1.0
+    flip, const = np.array([1, 0]), np.array([0, 0])
+    for tables, best, value in [
+        ([const, flip], flip, 1.0),
+        ([flip, const], flip, 1.0),
+        ([const, np.array([1, 1])], const, 0.5),
+        ([np.array([0, 1])], np.array([0, 1]), 0.0),  # only obeying: the identity
+    ]:
+        br = rg.best_response(game, sigma, 0, kind=tables)
+        assert br.value == value and br.agent == 0
+        np.testing.assert_array_equal(br.deviation, rg.as_deviation(game, 0, best))
+    br = rg.best_response(game, sigma, 0, kind="swap")
+    np.testing.assert_array_equal(br.deviation, rg.as_deviation(game, 0, flip))
+    assert rg.best_response(game, sigma, 1, kind="cce").agent == 1
+
+
+def test_reward_and_kind_arguments_reach_every_quantity():
+    rng = np.random.default_rng(7)
+    game = dense_random_game(rng, (2, 2), 3, 3)
+    expert, learner = random_policy(rng, game), random_policy(rng, game)
+    f = rng.uniform(-1, 1, size=game.rewards.shape)
+    diff = ref.values(game, expert, f) - ref.values(game, learner, f)
+    assert rg.value_gap(game, expert, learner, reward=f) == pytest.approx(diff.max(), abs=ATOL)
+    stacked = np.stack([f] * game.horizon)
+    vf, vf_stacked = (
+        rg.value_functions(game, learner, reward=f),
+        rg.value_functions(game, learner, reward=stacked),
+    )
+    np.testing.assert_allclose(vf_stacked.q, vf.q, atol=ATOL)
+    np.testing.assert_allclose(game.initial @ vf.v[0].T, ref.values(game, learner, f), atol=ATOL)
+    # Q_{i,H-1}(s, a) = f_i(s, a): the last step's Q is the reward itself
+    np.testing.assert_allclose(vf.q[-1], f, atol=ATOL)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda g, bad, ok: rg.value_gap(g, bad, ok),
+        lambda g, bad, ok: rg.regret_gap(g, bad, ok),
+        lambda g, bad, ok: rg.coverage(g, bad),
+        lambda g, bad, ok: rg.recoverability(g, bad),
+    ],
+)
+def test_a_bad_expert_policy_is_named_sigma_expert(call):
+    game, ok = _flip_game()
+    bad = np.array([[0.5, 0.5, 0.5, 0.5]])
+    with pytest.raises(ValueError, match="sigma_expert"):
+        call(game, bad, ok)
+
+
+def test_a_non_finite_reward_is_located():
+    game, sigma = _flip_game()
+    f = np.zeros((2, 1, 4))
+    f[1, 0, 2] = np.nan
+    with pytest.raises(ValueError, match=r"reward\[1, 0, 2\] is not finite"):
+        rg.values(game, sigma, reward=f)
