@@ -25,7 +25,7 @@ Usage::
 
     python benchmarks/mutation.py deviations
     python benchmarks/mutation.py evaluation --jobs 2
-    python benchmarks/mutation.py learners
+    python benchmarks/mutation.py learners --sample 60 --seed 0
     python benchmarks/mutation.py _kernels --sample 24 --seed 0 --jobs 2
     python benchmarks/mutation.py deviations --tests tests/test_evaluation.py  # other tests
 
@@ -161,7 +161,22 @@ def _changed_line(diff: str) -> int:
     return 0
 
 
-def run_mutmut(module: str, tests: list[str], jobs: int, work: Path) -> list[Mutant]:
+GENERATE = """
+import os
+import mutmut.__main__ as m
+m.set_mutant_under_test("mutant_generation")
+os.makedirs("mutants", exist_ok=True)
+m.copy_src_dir()
+m.copy_also_copy_files()
+m.setup_source_paths()
+m.store_lines_covered_by_tests()
+m.create_mutants(2)
+"""
+
+
+def run_mutmut(
+    module: str, tests: list[str], jobs: int, work: Path, sample: int | None, seed: int
+) -> list[Mutant]:
     paths, _ = TARGETS[module]
     scratch = _scratch(work, f"mutmut-{module}")
     with open(scratch / "pyproject.toml", "a") as f:
@@ -172,7 +187,18 @@ def run_mutmut(module: str, tests: list[str], jobs: int, work: Path) -> list[Mut
             f"pytest_add_cli_args_test_selection = {_toml_list(tests)}\n"
             'pytest_add_cli_args = ["-p", "no:cacheprovider", "-x", "-q"]\n'
         )
-    cmd = [sys.executable, "-m", "mutmut", "run", "--max-children", str(jobs)]
+    names: list[str] = []
+    if sample is not None:
+        # generate the mutants without running them (what `mutmut run` does first), read
+        # their names from the mutated sources, and run a seeded sample of them
+        subprocess.run([sys.executable, "-c", GENERATE], cwd=scratch, env=_env(), check=True)
+        for path in sorted((scratch / "mutants" / "src").rglob("*.py")):
+            module = ".".join(path.relative_to(scratch / "mutants" / "src").with_suffix("").parts)
+            found = re.findall(r"^\s*def (\S+__mutmut_\d+)\(", path.read_text(), re.MULTILINE)
+            names += [f"{module}.{name}" for name in found]
+        print(f"{len(names)} mutants; testing {min(sample, len(names))} (seed {seed})")
+        names = sorted(random.Random(seed).sample(names, min(sample, len(names))))
+    cmd = [sys.executable, "-m", "mutmut", "run", "--max-children", str(jobs), *names]
     proc = subprocess.run(cmd, cwd=scratch, env=_env(), capture_output=True, text=True)
     if proc.returncode != 0:
         sys.stderr.write(proc.stdout[-4000:] + proc.stderr[-4000:])
@@ -182,6 +208,8 @@ def run_mutmut(module: str, tests: list[str], jobs: int, work: Path) -> list[Mut
         rel = meta.relative_to(scratch / "mutants").with_suffix("")
         codes = json.loads(meta.read_text())["exit_code_by_key"]
         for name, code in codes.items():
+            if names and name not in names:
+                continue
             status = STATUS.get(code, f"exit {code}")
             diff, line = "", 0
             if status != "killed":
@@ -360,7 +388,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("module", choices=sorted(TARGETS))
     parser.add_argument("--tests", nargs="+", help="test files (default: the module's own)")
     parser.add_argument("--jobs", type=int, default=2)
-    parser.add_argument("--sample", type=int, help="ast driver: number of mutants drawn")
+    parser.add_argument("--sample", type=int, help="test a seeded sample of this many mutants")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--workdir", type=Path, help="scratch directory (default: a temp dir)")
     parser.add_argument("--keep", action="store_true", help="keep the scratch directory")
@@ -373,7 +401,7 @@ def main(argv: list[str] | None = None) -> None:
         if args.module in AST_MODULES:
             mutants = run_ast(args.module, tests, args.jobs, work, args.sample, args.seed)
         else:
-            mutants = run_mutmut(args.module, tests, args.jobs, work)
+            mutants = run_mutmut(args.module, tests, args.jobs, work, args.sample, args.seed)
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
