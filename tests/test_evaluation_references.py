@@ -333,3 +333,15 @@ def test_a_non_finite_reward_is_located():
     f[1, 0, 2] = np.nan
     with pytest.raises(ValueError, match=r"reward\[1, 0, 2\] is not finite"):
         rg.values(game, sigma, reward=f)
+
+
+def test_cce_best_response_table_is_the_best_constant():
+    """Flip game with the coin biased to (0, 0) w.p. 0.7: playing 1 always pays 0.7,
+    playing 0 always pays 0.3, obeying pays 0; the table must say "play 1" everywhere."""
+    game, _ = _flip_game()
+    sigma = np.array([[0.7, 0.0, 0.0, 0.3]])
+    br = rg.best_response(game, sigma, 0, kind="cce")
+    assert br.value == pytest.approx(0.7, abs=ATOL)
+    np.testing.assert_array_equal(br.deviation, rg.constant_deviation(game, 0, 1))
+    played = rg.apply_deviation(game, sigma, 0, br.deviation)
+    assert rg.values(game, played)[0] == pytest.approx(br.value, abs=ATOL)

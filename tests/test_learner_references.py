@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from strategies import dense_random_game
 
 import regretgap as rg
 from regretgap.games import random_game, theorem_4_5
@@ -42,6 +43,7 @@ def test_blades_from_demonstrations_queries_s1_and_closes_the_regret_gap(seed):
     expert = RecordingExpert(c.expert)
     res = rg.blades(c.game, expert, rng=rng, demos=demos, rounds=2, rollouts=16)
     assert (1, 1) in expert.asked
+    assert res.history.agent[0] == 0  # only agent 0's a1 -> a2 reaches s_1
     assert res.queries == expert.queries > 0
     assert rg.regret_gap(c.game, c.expert, res.policy) == 0.0
     np.testing.assert_array_equal(res.policy[1, 1], c.expert[1])  # a3a3
@@ -107,3 +109,49 @@ def test_malice_refits_on_weighted_counts_summed_over_rounds():
     # follow-the-leader) gives other iterates from the second refit on
     _, last_losses, _ = _malice_iterates(game, counts, cls, rounds, "last")
     assert np.max(np.abs(np.subtract(last_losses, losses))) > 1e-4
+
+
+# ---------------------------------------------------------------------------------------
+# J-BC's reported error and J-IRL's reward player
+
+
+class FixedPolicy:
+    """A policy class whose fit ignores the data (to test what J-BC reports)."""
+
+    def __init__(self, sigma):
+        self.sigma = sigma
+
+    def fit(self, counts):
+        return self.sigma
+
+
+def test_jbc_reports_the_visit_weighted_tv_error():
+    """Visited (h, s): (0, 0) four times (3 x a0, 1 x a1), (1, 1) twice (a1, a1) and (1, 0)
+    twice (a0, a0). Against the uniform policy the TV errors are 1/4, 1/2 and 1/2, weighted
+    4/8, 2/8, 2/8: bc_error = 3/8; the log-loss is log 2 per recommendation."""
+    game = dense_random_game(np.random.default_rng(0), (2,), 2, 2)
+    states = np.array([[0, 1]] * 2 + [[0, 0]] * 2)
+    actions = np.array([[0, 1], [0, 1], [0, 0], [1, 0]])
+    demos = rg.data.Demonstrations(states, actions)
+    res = rg.jbc(game, demos, policy_class=FixedPolicy(rg.uniform_policy(game)))
+    assert res.history.bc_error == pytest.approx(3 / 8, abs=1e-12)
+    assert res.history.log_loss == pytest.approx(np.log(2), abs=1e-12)
+
+
+def test_jirl_reward_player_stays_in_its_class():
+    """Tabular rewards are clipped to [-1, 1] (a large step makes the clip bind); linear
+    rewards are f = phi w with |w|_2 <= 1 (projected)."""
+    rng = np.random.default_rng(0)
+    game = random_game(6, (2, 2), 3, rng=rng, branching=3)
+    demos = rg.sample_trajectories(game, rg.uniform_policy(game), 200, rng=rng)
+    tab = rg.jirl(game, demos, rng=np.random.default_rng(1), rounds=5, step_size=50.0)
+    assert tab.reward.min() >= -1.0 and tab.reward.max() == 1.0
+    assert len(tab.history.moment_error) == len(tab.history.validation) == 5
+    assert tab.history.validation[tab.best_round] == min(tab.history.validation)
+    phi = rng.normal(size=(game.num_states, game.num_joint_actions, 3))
+    lin = rg.jirl(
+        game, demos, rng=np.random.default_rng(1), rounds=5, step_size=50.0, reward_features=phi
+    )
+    w, *_ = np.linalg.lstsq(phi.reshape(-1, 3), lin.reward.ravel(), rcond=None)
+    np.testing.assert_allclose(phi @ w, lin.reward, atol=1e-9)
+    assert np.linalg.norm(w) == pytest.approx(1.0, abs=1e-9)  # the projection binds
