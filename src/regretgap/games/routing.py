@@ -33,6 +33,19 @@ import numpy as np
 
 from regretgap.errors import ValidationError
 from regretgap.game import MarkovGame
+from regretgap.games.assignment import UserEquilibrium, user_equilibrium
+
+__all__ = [
+    "Network",
+    "RoutingGame",
+    "UserEquilibrium",
+    "braess",
+    "read_tntp_network",
+    "read_tntp_trips",
+    "routing_game",
+    "simple_routes",
+    "user_equilibrium",
+]
 
 
 @dataclass(frozen=True)
