@@ -104,3 +104,58 @@ def test_fleet_game_limits():
         fleet_game(net, trips, od=(1, 1))
     with pytest.raises(ValidationError, match="fleets"):
         fleet_game(net, trips, fleets=0)
+
+
+@pytest.fixture(scope="module")
+def quick_fleets():
+    from regretgap.experiments import fleets
+
+    args = fleets.Args(quick=True)
+    return [(s.config, fleets.execute(s.config, s.seed)) for s in fleets.runs(args)]
+
+
+def test_quick_experiment_verdicts_and_render(quick_fleets, tmp_path):
+    from regretgap.experiments import fleets
+
+    verdicts = fleets.verdict(quick_fleets)
+    assert [v.claim for v in verdicts] == [
+        "Theorems 5.7/5.9 bound",
+        "BLADES vs DAgger",
+        "MALICE vs ALICE",
+    ]
+    assert all(v.word == "consistent" for v in verdicts), verdicts
+    for _, m in quick_fleets:
+        if "not_applicable" in m:
+            continue
+        assert len(m["fleet_regret"]) == 3 and max(m["fleet_regret"]) >= 0
+        # the learned mediator's regret is its gap: the expert (a CE) has none
+        assert max(m["fleet_regret"]) == pytest.approx(m["regret_gap"], abs=1e-9)
+        assert all(len(p) == 3 and sum(p) == pytest.approx(1) for p in m["map_routes"])
+    text = fleets.render(quick_fleets, tmp_path)
+    assert "fleet_map.png" in text and (tmp_path / "fleet_map.png").stat().st_size > 1000
+    assert "incentive to ignore" in text
+
+
+def _doctored(results, learner, **metrics):
+    return [
+        (c, {**m, **metrics} if c["learner"] == learner and "not_applicable" not in m else m)
+        for c, m in results
+    ]
+
+
+@pytest.mark.parametrize(
+    ("claim", "learner"),
+    [
+        ("Theorems 5.7/5.9 bound", "jbc"),
+        ("BLADES vs DAgger", "blades"),
+        ("MALICE vs ALICE", "malice"),
+    ],
+)
+def test_each_verdict_catches_a_violation(quick_fleets, claim, learner):
+    from regretgap.experiments import fleets
+
+    bad = _doctored(quick_fleets, learner, regret_gap=0.9)
+    if claim == "Theorems 5.7/5.9 bound":
+        bad = _doctored(bad, learner, loss_deviation=0.0)
+    words = {v.claim: v.word for v in fleets.verdict(bad)}
+    assert words[claim] == "inconsistent"
