@@ -87,3 +87,28 @@ def test_bad_trips_raise():
         user_equilibrium(net, {(1, 2): 0.0})
     with pytest.raises(ValidationError, match="rel_gap"):
         user_equilibrium(net, {(1, 2): 1.0}, rel_gap=0)
+
+
+def test_reader_variants_feed_the_solver(tmp_path):
+    # extra metadata, `~` header and comment lines, tabs and spaces, toll and link-type
+    # columns, a trailing `;` attached to the last field
+    (tmp_path / "v_net.tntp").write_text(
+        "<NUMBER OF ZONES> 2\n<NUMBER OF NODES> 3\n<FIRST THRU NODE> 1\n"
+        "<NUMBER OF LINKS> 3\n<ORIGINAL HEADER>~ init term cap ...\n<END OF METADATA>\n\n"
+        "~\tinit\tterm\tcap\tlength\tfft\tb\tpower\tspeed\ttoll\ttype\t;\n"
+        "\t1\t3\t100\t1\t10\t1\t1\t0\t0\t1\t;\n"
+        "1 2 100 1 5 1 1 0 0 1 ;\n"
+        "~ a comment line\n"
+        "\t2 3\t100 1 5 1 1 0 0 1;\n"
+    )
+    (tmp_path / "v_trips.tntp").write_text(
+        "<NUMBER OF ZONES> 2\n<TOTAL OD FLOW> 100\n<END OF METADATA>\n\nOrigin 1\n  3 : 100.0;\n"
+    )
+    net = read_tntp_network(tmp_path / "v_net.tntp")
+    ue = user_equilibrium(net, read_tntp_trips(tmp_path / "v_trips.tntp"), rel_gap=1e-10)
+    assert ue.flow == pytest.approx([50, 50, 50], abs=1e-4)
+    (tmp_path / "bad_net.tntp").write_text(
+        "<NUMBER OF NODES> 3\n<END OF METADATA>\n1 9 100 1 10 1 1 ;\n"
+    )
+    with pytest.raises(ValidationError, match=r"bad_net\.tntp: link end node 9"):
+        read_tntp_network(tmp_path / "bad_net.tntp")
