@@ -112,3 +112,16 @@ def test_reader_variants_feed_the_solver(tmp_path):
     )
     with pytest.raises(ValidationError, match=r"bad_net\.tntp: link end node 9"):
         read_tntp_network(tmp_path / "bad_net.tntp")
+
+
+def test_max_iter_reports_the_gap_of_the_returned_flows():
+    net = read_tntp_network(SIOUX / "SiouxFalls_net.tntp")
+    trips = read_tntp_trips(SIOUX / "SiouxFalls_trips.tntp")
+    ue = user_equilibrium(net, trips, max_iter=3)
+    assert ue.iterations == 3 and ue.relative_gap > 1e-6
+    t = net.travel_time(ue.flow)
+    # SPTT over the used paths is at least the true SPTT: the gap is at least this
+    lower = 1 - sum(
+        q * min(t[p].sum() for p in ue.paths[od][0]) for od, q in trips.items() if od[0] != od[1]
+    ) / (ue.flow @ t)
+    assert 0 < ue.relative_gap and ue.relative_gap >= lower - 1e-12

@@ -198,15 +198,19 @@ def user_equilibrium(
     t0, bb, cap, pw = net.free_flow_time, net.b, net.capacity, net.power
     if np.any((pw < 1) & (bb > 0)):
         raise ValidationError("BPR power must be >= 1 on links with b > 0 (convex link costs)")
+
+    def relative_gap(t: np.ndarray, dist: np.ndarray) -> float:
+        sptt = float(demand @ np.array([dist[row[o], d - 1] for o, d, _ in od]))
+        tstt = float(flow @ t)
+        return (tstt - sptt) / tstt if tstt > 0 else 0.0
+
     gap = np.inf
     iterations = 0
     for sweep in range(1, max_iter + 1):
         iterations = sweep
         t = net.travel_time(flow)
         dist, pred, link_of = shortest(t)
-        sptt = float(demand @ np.array([dist[row[o], d - 1] for o, d, _ in od]))
-        tstt = float(flow @ t)
-        gap = (tstt - sptt) / tstt if tstt > 0 else 0.0
+        gap = relative_gap(t, dist)
         if gap <= rel_gap:
             break
         for k, (o, d, _) in enumerate(od):
@@ -253,6 +257,8 @@ def user_equilibrium(
                     keys[k] = {p.tobytes() for p in paths[k]}
                     flows[k] = f[keep]
     t = net.travel_time(flow)
+    if gap > rel_gap:  # max_iter ran out: report the gap of the flows returned
+        gap = relative_gap(t, shortest(t)[0])
     return UserEquilibrium(
         flow=flow,
         travel_time=t,
