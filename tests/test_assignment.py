@@ -125,3 +125,14 @@ def test_max_iter_reports_the_gap_of_the_returned_flows():
         q * min(t[p].sum() for p in ue.paths[od][0]) for od, q in trips.items() if od[0] != od[1]
     ) / (ue.flow @ t)
     assert 0 < ue.relative_gap and ue.relative_gap >= lower - 1e-12
+
+
+@pytest.mark.slow
+def test_few_hundred_nodes_within_a_minute():
+    # issue 8's size: 300 nodes, about a thousand links, 50 zones (benchmarks/assignment.py)
+    net, trips = grid_network(10, 25, 50, rng=np.random.default_rng(0))
+    assert net.num_nodes == 300 and 900 <= len(net.init) <= 1200
+    start = time.perf_counter()
+    ue = user_equilibrium(net, trips, rel_gap=1e-6)
+    assert time.perf_counter() - start < 60
+    assert ue.relative_gap <= 1e-6

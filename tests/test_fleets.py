@@ -159,3 +159,17 @@ def test_each_verdict_catches_a_violation(quick_fleets, claim, learner):
         bad = _doctored(bad, learner, loss_deviation=0.0)
     words = {v.claim: v.word for v in fleets.verdict(bad)}
     assert words[claim] == "inconsistent"
+
+
+@pytest.mark.slow
+def test_default_sioux_falls_game_and_expert_in_seconds():
+    import time
+
+    start = time.perf_counter()
+    fg = sioux_falls()
+    g = fg.game
+    assert (g.num_states, g.num_joint_actions) == (1024, 243)
+    assert g.transitions.getnnz(axis=1).max() <= 11
+    expert = rg.markov_ce(g, objective="welfare")
+    assert time.perf_counter() - start < 60
+    assert rg.regret(g, expert).value == pytest.approx(0.0, abs=1e-8)

@@ -15,8 +15,15 @@ from a network:
   depends on today's flows: an incident starts with probability
   ``p_start * (share of drivers on that link)`` and clears with probability ``p_clear``.
 
-Braess's network (4 nodes, 5 links, 6 trips from node 1 to node 2) ships as package data
-with its attribution (``regretgap/networks/SOURCE.md``).
+The fleet game (:func:`fleet_game`, :func:`sioux_falls`) is the larger routing app:
+``m`` fleet operators of one busy origin-destination pair choose among its ``k`` shortest
+routes while every other trip stays at its user equilibrium (:func:`user_equilibrium`,
+path-based gradient projection in :mod:`regretgap.games.assignment`); the state is the set
+of incidents on ``L`` busy links.
+
+Braess's network (4 nodes, 5 links, 6 trips from node 1 to node 2) and Sioux Falls (24
+nodes, 76 links, 528 trip pairs, with its best-known equilibrium flows and node
+coordinates) ship as package data with their attribution (``regretgap/networks/SOURCE.md``).
 """
 
 from __future__ import annotations
