@@ -173,3 +173,17 @@ def test_default_sioux_falls_game_and_expert_in_seconds():
     expert = rg.markov_ce(g, objective="welfare")
     assert time.perf_counter() - start < 60
     assert rg.regret(g, expert).value == pytest.approx(0.0, abs=1e-8)
+
+
+def test_without_the_routing_extra_reproduce_skips_the_fleets_and_says_so(monkeypatch, tmp_path):
+    from regretgap.experiments import fleets, reproduce
+
+    reason = 'needs networkx for k shortest routes: pip install "regretgap[routing]"'
+    monkeypatch.setattr(fleets, "unavailable", lambda: reason)
+    assert fleets.runs(fleets.Args(quick=True)) == []
+    out = reproduce.main(
+        reproduce.Args(
+            out=tmp_path / "r", quick=True, progress=False, experiments=("routing", "fleets")
+        )
+    )
+    assert f"- `fleets`: skipped, {reason}" in out.text

@@ -33,6 +33,7 @@ from regretgap.experiments import (
     compounding,
     coverage_family,
     data_sweep,
+    fleets,
     horizon_sweep,
     paper_checks,
     routing,
@@ -47,6 +48,7 @@ MODULES = {
     data_sweep.NAME: data_sweep,
     compounding.NAME: compounding,
     routing.NAME: routing,
+    fleets.NAME: fleets,
 }
 
 SCHEMA = """
