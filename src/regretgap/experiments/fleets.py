@@ -28,9 +28,9 @@ from regretgap.experiments._render import md_table, pyplot, save_png
 from regretgap.experiments._suite import LEARNERS, NAMES, RunSpec, constants, learn, measure
 from regretgap.experiments._verdict import (
     NOT_APPLICABLE,
-    PROOF_CONSTANT,
     TOLERANCE,
     Verdict,
+    bound_verdict,
     fmt,
     fmt_ci,
     judge,
@@ -257,27 +257,7 @@ def _compare(results, a: str, b: str, why: str) -> Verdict | None:
 
 def verdict(results: list[tuple[dict, dict]]) -> list[Verdict]:
     """The Theorems 5.7/5.9 bound for every run; BLADES vs DAgger and MALICE vs ALICE."""
-    done = [(c, m) for c, m in results if "not_applicable" not in m]
-    if not done:
-        return []
-    excess = max(
-        m["regret_gap"] - PROOF_CONSTANT * m["loss_deviation"] * m["u"] * c["H"] for c, m in done
-    )
-    worst = max(m["regret_gap"] for _, m in done)
-    out = [
-        Verdict(
-            NAME,
-            "Theorems 5.7/5.9 bound",
-            "all",
-            "u-recoverability (Sioux Falls fleet game)",
-            "gap <= 4 l u H for any policy (l: eq. 7 loss)",
-            f"largest regret gap {fmt(worst)}",
-            judge(excess <= TOLERANCE),
-            "for every learner and seed the regret gap is at most 4 l u H, l and u measured "
-            "exactly",
-            {"max_excess": excess, "max_gap": worst},
-        )
-    ]
+    out = bound_verdict(NAME, results, "Sioux Falls fleet game")
     for a, b, why in (
         ("blades", "dagger", "queryable expert, equal demonstrations and query budgets"),
         ("malice", "alice", "beta-coverage (Assumption 5.2), equal demonstrations and rounds"),

@@ -35,6 +35,7 @@ from regretgap.experiments import (
     data_sweep,
     fleets,
     horizon_sweep,
+    openspiel_games,
     paper_checks,
     routing,
 )
@@ -49,6 +50,7 @@ MODULES = {
     compounding.NAME: compounding,
     routing.NAME: routing,
     fleets.NAME: fleets,
+    openspiel_games.NAME: openspiel_games,
 }
 
 SCHEMA = """
