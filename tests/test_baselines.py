@@ -200,3 +200,32 @@ def test_deviation_loss_is_the_max_over_every_deviation_table():
             d1 = np.einsum("s,sa,sat->t", game.initial, played[0], t)
             best = max(best, (game.initial @ tv[0] + d1 @ tv[1]) / 2)
     assert rg.imitation_losses(game, sigma_e, sigma).deviation == pytest.approx(best, abs=1e-12)
+
+
+def test_alice_matches_an_independent_implementation():
+    """ALICE round by round (weights d^{pi_sigma_n} / d_E on covered states, follow-the-leader
+    on the summed weighted counts, loss E_{d^{pi_sigma_n}} TV), re-implemented here."""
+    rng = np.random.default_rng(0)
+    game = rg.games.random_game(8, (2, 2), 3, rng=rng, branching=8)  # dense: coverage holds
+    expert = 0.6 * rg.markov_ce(game, objective="random", rng=rng) + 0.1
+    cls = rg.LogLinear(rng.normal(size=(8, 4, 3)), l2=1e-2)
+    demos = rg.as_demonstrations(rg.sample_trajectories(game, expert, 400, rng=rng))
+    res = rg.alice(game, demos, rng=np.random.default_rng(1), rounds=4, policy_class=cls)
+    counts = demos.split(0.2, np.random.default_rng(1))[0].counts(game)
+    visits = counts.sum(-1)
+    covered = visits > 0
+    d_expert = visits / (counts.sum() / game.horizon)
+    emp = counts / np.where(covered, visits, 1.0)[..., None]
+    iterates, losses, weights, total = [cls.fit(counts)], [], [], np.zeros_like(counts)
+    for _ in range(4):
+        sigma = iterates[-1]
+        d = rg.state_distribution(game, sigma)
+        tv = np.where(covered, 0.5 * np.abs(emp - sigma).sum(-1), 0.0)
+        losses.append((d * tv).sum() / game.horizon)
+        w = np.where(covered, d / np.where(covered, d_expert, 1.0), 0.0)
+        weights.append(w.max())
+        total = total + w[..., None] * counts
+        iterates.append(cls.fit(total))
+    np.testing.assert_allclose(res.history.loss, losses, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(res.history.max_weight, weights, rtol=1e-9)
+    np.testing.assert_allclose(res.policy, iterates[res.best_round], atol=1e-9)

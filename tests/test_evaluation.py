@@ -3,6 +3,8 @@ invariants over random games, and the paper's reductions (Theorems D.1 and 4.3).
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 import reference as ref
@@ -51,7 +53,7 @@ def test_value_functions_are_consistent(case):
     ("num_actions", "num_states", "horizon"),
     [
         ((2,), 2, 3),
-        ((3,), 2, 2),
+        ((3,), 1, 2),
         ((2, 2), 2, 2),
         ((2, 3), 1, 2),
         ((3, 2), 2, 1),
@@ -66,15 +68,18 @@ def test_dp_best_response_equals_brute_force(num_actions, num_states, horizon, s
     rng = np.random.default_rng(seed)
     game = dense_random_game(rng, num_actions, num_states, horizon)
     sigma = random_policy(rng, game)
+    checked = 0
     for i in range(game.num_agents):
         if game.num_actions[i] ** (horizon * num_states * game.num_actions[i]) > 5000:
-            continue
+            continue  # too many tables to enumerate for this agent
+        checked += 1
         br = rg.best_response(game, sigma, i)
         assert br.value == pytest.approx(ref.brute_force_best_value(game, sigma, i), abs=ATOL)
         # a best response is a policy the ordinary evaluator can score
         played = rg.apply_deviation(game, sigma, i, br.deviation)
         assert rg.values(game, played)[i] == pytest.approx(br.value, abs=ATOL)
         assert br.gain == pytest.approx(br.value - rg.values(game, sigma)[i], abs=ATOL)
+    assert checked > 0  # every parametrisation compares at least one agent
 
 
 @pytest.mark.parametrize("seed", range(4))
@@ -132,15 +137,29 @@ def test_swap_and_finite_lists_are_bounded_by_complete_class(case):
 
 
 def test_swap_enumeration_matches_explicit_evaluation():
+    """The swap class is every map A_i -> A_i (n_i ** n_i of them), built here with
+    itertools.product and scored one by one with the dense reference."""
     rng = np.random.default_rng(5)
     game = dense_random_game(rng, (3, 2), 3, 2)
     sigma = random_policy(rng, game)
-    best = max(
-        ref.values(game, ref.played_policy(game, sigma, 0, m))[0]
-        for m in rg.swap_deviations(game, 0)
+    maps = [np.array(m) for m in itertools.product(range(3), repeat=3)]
+    scores = [ref.values(game, ref.played_policy(game, sigma, 0, m))[0] for m in maps]
+    best = int(np.argmax(scores))
+    # on this instance the best swap is not a permutation: a class of permutations only
+    # (or any other subset missing it) would score lower
+    assert len(set(maps[best].tolist())) < 3
+    assert max(s for m, s in zip(maps, scores, strict=True) if len(set(m.tolist())) == 3) < (
+        scores[best] - 1e-3
     )
-    assert rg.best_response(game, sigma, 0, kind="swap").value == pytest.approx(best, abs=ATOL)
-    assert len(rg.swap_deviations(game, 0)) == 27
+    assert rg.best_response(game, sigma, 0, kind="swap").value == pytest.approx(
+        scores[best], abs=ATOL
+    )
+    for m, score in zip(maps, scores, strict=True):
+        assert rg.best_response(game, sigma, 0, kind=[m]).value == pytest.approx(
+            max(score, rg.values(game, sigma)[0]), abs=ATOL
+        )
+    listed = {tuple(m.tolist()) for m in rg.swap_deviations(game, 0)}
+    assert listed == {tuple(m.tolist()) for m in maps} and len(rg.swap_deviations(game, 0)) == 27
 
 
 def test_cce_is_the_best_recommendation_ignoring_policy():

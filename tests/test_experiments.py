@@ -10,7 +10,13 @@ import numpy as np
 import pytest
 
 import regretgap as rg
-from regretgap.experiments import coverage_family, data_sweep, horizon_sweep, routing
+from regretgap.experiments import (
+    coverage_family,
+    data_sweep,
+    horizon_sweep,
+    openspiel_games,
+    routing,
+)
 from regretgap.experiments._verdict import (
     CONSISTENT,
     INCONSISTENT,
@@ -169,6 +175,20 @@ def test_routing_verdict_both_ways(suite):
     assert words(routing.verdict(res)) == {("Theorems 5.7/5.9 bound", "all"): CONSISTENT}
     bad = doctor(res, setter(regret_gap=100.0), learner="jbc")
     assert words(routing.verdict(bad)) == {("Theorems 5.7/5.9 bound", "all"): INCONSISTENT}
+
+
+def test_openspiel_games_verdict_both_ways(suite):
+    res = suite["openspiel_games"]
+    assert {c["game"] for c, _ in res} == {"markov_soccer", "pathfinding"}
+    key = ("Theorems 5.7/5.9 bound", "all")
+    assert words(openspiel_games.verdict(res)) == {key: CONSISTENT}
+    bad = doctor(res, setter(regret_gap=100.0), learner="blades", game="pathfinding")
+    assert words(openspiel_games.verdict(bad)) == {key: INCONSISTENT}
+
+
+def test_openspiel_games_skip_without_the_extra(monkeypatch):
+    monkeypatch.setattr(openspiel_games, "unavailable", lambda: "needs OpenSpiel")
+    assert openspiel_games.runs(openspiel_games.Args(quick=True)) == []
 
 
 # -- one pipeline ---------------------------------------------------------------------

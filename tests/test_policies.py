@@ -73,16 +73,26 @@ def test_apply_deviation_matches_reference(game):
     ("phi", "message"),
     [
         (np.array([0, 1, 3]), "maps to action 3"),
+        (np.array([0, 1, 3]), "actions must lie in 0..2"),
         (np.array([0, -1, 2]), "maps to action -1"),
         (np.zeros((3, 2), dtype=int), "must have shape [H, S, n_i] = (2, 3, 3)"),
         (np.array([0.5, 1, 2]), "integer actions"),
         (np.array([True, False, True]), "integer actions"),
+        (np.array(["0", "1", "2"]), "integer actions"),
+        (np.array([0, 1, 2], dtype=complex), "integer actions"),
     ],
 )
 def test_bad_deviations(game, phi, message):
     with pytest.raises(ValueError) as info:
         rg.apply_deviation(game, rg.uniform_policy(game), 1, phi)
     assert message in str(info.value)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int32, np.uint8])
+def test_integer_valued_deviation_tables_of_any_numeric_dtype_are_accepted(game, dtype):
+    phi = rg.as_deviation(game, 1, np.array([2, 1, 0], dtype=dtype))
+    assert phi.dtype == np.int64 and phi.shape == (2, 3, 3)
+    np.testing.assert_array_equal(phi[1, 2], [2, 1, 0])
 
 
 def test_bad_agent_and_kind(game):

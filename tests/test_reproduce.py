@@ -182,6 +182,29 @@ def test_progress_outside_a_terminal_is_a_few_lines(tmp_path, capsys, monkeypatc
     assert "\r" not in err and f"{outcome.ran}/{outcome.ran}" in lines[-1]
 
 
+def _table_1(text: str) -> list[tuple[str, str, str]]:
+    """``(claim, learner, verdict)`` rows of the first table after the Table 1 heading line."""
+    start = text.index("Table 1")
+    rows = []
+    for line in text[start:].splitlines():
+        if line.startswith("|---"):
+            continue
+        if line.startswith("| "):
+            cells = [c.strip() for c in line.strip().strip("|").split("|")]
+            rows.append((cells[0], cells[1], cells[-1]))
+        elif rows:
+            break
+    return rows[1:]  # drop the header
+
+
+def test_readme_table_1_has_the_reports_rows_and_verdicts(clean_run):
+    """README and report agree: the README's Table 1 (copied from the default run) has the
+    same claims, learners and verdict words as the report this code writes."""
+    _, outcome = clean_run
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    assert _table_1(readme) == _table_1(outcome.text)
+
+
 # ---------------------------------------------------------------------------------------
 # issue 11: --ray (the Ray runs themselves are in test_sweep.py)
 

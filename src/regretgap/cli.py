@@ -184,34 +184,39 @@ def _sample(args: argparse.Namespace) -> int:
     )
 
 
+QUERYING = ("blades", "dagger")
+
+
 def _learn(args: argparse.Namespace) -> int:
-    if args.algorithm == "blades" and not args.expert:
-        raise ValidationError("blades needs --expert EXPERT (a queryable expert policy)")
-    if args.algorithm != "blades":
+    if args.algorithm in QUERYING and not args.expert:
+        raise ValidationError(f"{args.algorithm} needs --expert EXPERT (a queryable expert policy)")
+    if args.algorithm not in QUERYING:
         if not args.demos:
             raise ValidationError(f"{args.algorithm} needs --demos DEMOS")
         if args.expert:
             raise ValidationError(
-                f"{args.algorithm} learns from --demos only; --expert is for blades (drop it)"
+                f"{args.algorithm} learns from --demos only; --expert is for blades and "
+                f"dagger (drop it)"
             )
     out = _output(args, args.game, args.demos, args.expert)
     game = io.load_game(args.game)
     rng = np.random.default_rng(args.seed)
     demos = io.load_demonstrations(args.demos, game) if args.demos else None
     extra: dict[str, Any] = {}
-    if args.algorithm == "blades":
-        expert = rg.QueryableExpert(io.load_policy(args.expert, game), game)
-        res = rg.blades(game, expert, rng=rng, demos=demos, rounds=args.rounds)
+    if args.algorithm in QUERYING:
+        sigma_e = io.load_policy(args.expert, game)
+        expert = rg.QueryableExpert(sigma_e, game, answers=args.answers, rng=rng)
+        learner = rg.blades if args.algorithm == "blades" else rg.dagger
+        res = learner(game, expert, rng=rng, demos=demos, rounds=args.rounds)
         extra = {"queries": res.queries}
     elif args.algorithm == "jbc":
         res = rg.jbc(game, demos)
     elif args.algorithm == "jirl":
         res = rg.jirl(game, demos, rng=rng, rounds=max(args.rounds, 1) * 10)
     else:
+        learner = rg.malice if args.algorithm == "malice" else rg.alice
         try:
-            res = rg.malice(
-                game, demos, rng=rng, rounds=args.rounds, clip_weights=args.clip_weights
-            )
+            res = learner(game, demos, rng=rng, rounds=args.rounds, clip_weights=args.clip_weights)
         except rg.CoverageError as exc:
             # the library names its keyword; on the command line it is a flag
             raise ValidationError(str(exc).replace("clip_weights=True", "--clip-weights")) from exc
@@ -475,11 +480,23 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("learn", _learn, "learn a mediator policy from demonstrations or an expert")
     p.add_argument(
-        "algorithm", choices=("jbc", "jirl", "malice", "blades"), help="learning algorithm"
+        "algorithm",
+        choices=("jbc", "jirl", "alice", "malice", "dagger", "blades"),
+        help="learning algorithm (alice and dagger: the single-agent analogues)",
     )
     p.add_argument("game", help="game file (.npz)")
-    p.add_argument("--demos", help="demonstrations file (jbc, jirl, malice; optional for blades)")
-    p.add_argument("--expert", help="expert policy file (blades queries it)")
+    p.add_argument(
+        "--demos",
+        help="demonstrations file (jbc, jirl, alice, malice; optional for blades, dagger)",
+    )
+    p.add_argument("--expert", help="expert policy file (blades and dagger query it)")
+    p.add_argument(
+        "--answers",
+        choices=("distribution", "sampled"),
+        default="distribution",
+        help="how the expert answers blades and dagger: its whole distribution, or one "
+        "sampled joint recommendation per query",
+    )
     output(p, "learned policy")
     p.add_argument(
         "--rounds", type=_positive, default=5, help="learner rounds (jirl runs 10x as many)"
@@ -488,7 +505,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--clip-weights",
         action="store_true",
-        help="malice: ignore states the demonstrations never cover (no coverage check)",
+        help="alice, malice: ignore states the demonstrations never cover (no coverage check)",
     )
 
     p = command("make-game", _make_game, "write a built-in game to a game file")

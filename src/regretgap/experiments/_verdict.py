@@ -127,3 +127,33 @@ def _order(v: object) -> tuple:
     if isinstance(v, (int, float)) and not isinstance(v, bool):
         return (0, float(v), "")
     return (1, 0.0, str(v))
+
+
+def bound_verdict(
+    experiment: str, results: Sequence[tuple[dict, dict]], game: str
+) -> list[Verdict]:
+    """Theorems 5.7/5.9's bound, valid for any policy: ``regret gap <= 4 l u H`` in every run
+    (``l``: eq. 7 loss, ``u``: recoverability upper bracket, measured per run; needs the
+    metrics ``regret_gap``, ``loss_deviation``, ``u`` and the config's ``H``). Runs a learner
+    refused (``not_applicable``) are left out; none left: no verdict."""
+    done = [(c, m) for c, m in results if "regret_gap" in m]
+    if not done:
+        return []
+    excess = max(
+        m["regret_gap"] - PROOF_CONSTANT * m["loss_deviation"] * m["u"] * c["H"] for c, m in done
+    )
+    worst = max(m["regret_gap"] for _, m in done)
+    return [
+        Verdict(
+            experiment,
+            "Theorems 5.7/5.9 bound",
+            "all",
+            f"u-recoverability ({game})",
+            "gap <= 4 l u H for any policy (l: eq. 7 loss)",
+            f"largest regret gap {fmt(worst)}",
+            judge(excess <= TOLERANCE),
+            "for every learner and seed the regret gap is at most 4 l u H, l and u measured "
+            "exactly",
+            {"max_excess": excess, "max_gap": worst},
+        )
+    ]

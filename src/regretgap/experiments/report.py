@@ -42,6 +42,10 @@ def _configuration(
     lines = []
     for name, mod in modules.items():
         count = sum(1 for s, _ in results if s.experiment == name)
+        reason = getattr(mod, "unavailable", lambda: None)()
+        if reason:
+            lines.append(f"- `{name}`: skipped, {reason}")
+            continue
         if not count:
             continue
         args = dataclasses.asdict(mod.Args(quick=quick))

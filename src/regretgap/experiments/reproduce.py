@@ -33,7 +33,9 @@ from regretgap.experiments import (
     compounding,
     coverage_family,
     data_sweep,
+    fleets,
     horizon_sweep,
+    openspiel_games,
     paper_checks,
     routing,
 )
@@ -48,6 +50,8 @@ MODULES = {
     data_sweep.NAME: data_sweep,
     compounding.NAME: compounding,
     routing.NAME: routing,
+    fleets.NAME: fleets,
+    openspiel_games.NAME: openspiel_games,
 }
 
 SCHEMA = """

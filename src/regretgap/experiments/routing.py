@@ -20,12 +20,10 @@ import regretgap as rg
 from regretgap.experiments._render import md_table
 from regretgap.experiments._suite import LEARNERS, NAMES, RunSpec, constants, learn, measure
 from regretgap.experiments._verdict import (
-    PROOF_CONSTANT,
-    TOLERANCE,
     Verdict,
+    bound_verdict,
     fmt,
     fmt_ci,
-    judge,
     mean_ci,
     select,
 )
@@ -90,26 +88,7 @@ def execute(config: dict, seed: int) -> dict:
 def verdict(results: list[tuple[dict, dict]]) -> list[Verdict]:
     """The eq. 7 bound (Theorems 5.7 and 5.9's form, valid for any policy) for every
     learner on the routing game."""
-    if not results:
-        return []
-    excess = max(
-        m["regret_gap"] - PROOF_CONSTANT * m["loss_deviation"] * m["u"] * c["H"] for c, m in results
-    )
-    worst = max(m["regret_gap"] for _, m in results)
-    return [
-        Verdict(
-            NAME,
-            "Theorems 5.7/5.9 bound",
-            "all",
-            "u-recoverability (Braess routing game)",
-            "gap <= 4 l u H for any policy (l: eq. 7 loss)",
-            f"largest regret gap {fmt(worst)}",
-            judge(excess <= TOLERANCE),
-            "for every learner and seed the regret gap is at most 4 l u H, l and u measured "
-            "exactly",
-            {"max_excess": excess, "max_gap": worst},
-        )
-    ]
+    return bound_verdict(NAME, results, "Braess routing game")
 
 
 def render(results: list[tuple[dict, dict]], out: Path) -> str:
