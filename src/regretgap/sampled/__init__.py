@@ -1,0 +1,25 @@
+"""Sampled (simulator-based) counterparts of the exact core (issue 9).
+
+What lives here learns from a reward-free :class:`~regretgap.Simulator` and a mediator that
+samples recommendations; the exact core in :mod:`regretgap.evaluation` scores the results.
+"""
+
+from __future__ import annotations
+
+from regretgap.sampled.adversary import (
+    AdversaryResult,
+    Deviation,
+    Recommender,
+    fitted_q_adversary,
+    policy_recommender,
+    tabular_q_adversary,
+)
+
+__all__ = [
+    "AdversaryResult",
+    "Deviation",
+    "Recommender",
+    "fitted_q_adversary",
+    "policy_recommender",
+    "tabular_q_adversary",
+]
