@@ -457,9 +457,13 @@ def _design(x: np.ndarray, a_i: np.ndarray, n_i: int, design: str) -> np.ndarray
 
 def _ridge(z: np.ndarray, y: np.ndarray, ridge: float) -> np.ndarray:
     """``argmin_w |z w - y|^2 + ridge |w|^2`` (minimum-norm where singular)."""
-    # normal equations: p x p, cheap for N >> p; lstsq keeps ridge = 0 (singular) defined
+    # normal equations: p x p, cheap for N >> p. solve (LU) is ~10x faster than lstsq's SVD
+    # here; lstsq only where the system is singular (ridge = 0 and an unvisited column)
     gram = z.T @ z + ridge * np.eye(z.shape[1])
-    return np.linalg.lstsq(gram, z.T @ y, rcond=None)[0]
+    rhs = z.T @ y
+    if ridge > 0:
+        return np.linalg.solve(gram, rhs)
+    return np.linalg.lstsq(gram, rhs, rcond=None)[0]
 
 
 def _fitted_q(
