@@ -281,3 +281,67 @@ def test_bad_recommendations_and_policies_raise():
         policy_recommender(2 * sigma)
     with pytest.raises(ValidationError, match=r"\[H, S, A\]"):
         policy_recommender(np.ones(4))
+
+
+class _BoxedStates:
+    """A plain-Python simulator over a game whose states are opaque records (object array of
+    ``("s", int)`` tuples), features a fixed ``[S, d]`` table: no ``num_states``."""
+
+    def __init__(self, game, features):
+        self._sim = game.simulator(features)
+        self.num_actions = game.num_actions
+        self.horizon = game.horizon
+
+    @staticmethod
+    def unbox(states):
+        return np.array([s[1] for s in states], dtype=np.int64)
+
+    @staticmethod
+    def box(ints):
+        out = np.empty(len(ints), dtype=object)
+        out[:] = [("s", int(k)) for k in ints]
+        return out
+
+    def reset(self, rng, n):
+        return self.box(self._sim.reset(rng, n))
+
+    def step(self, states, joint_actions, rng):
+        return self.box(self._sim.step(self.unbox(states), joint_actions, rng))
+
+    def observe(self, states, h):
+        return self._sim.observe(self.unbox(states), h)
+
+
+def test_opaque_states_fitted_works_and_tabular_refuses():
+    """States the adversary cannot index: the fitted adversary runs from features alone
+    (no table), scored exactly here by tabulating its callable on the game's features; the
+    tabular one refuses with a message naming the state type."""
+    game, sigma, loss, f = _instance(1)
+    sim = _BoxedStates(game, np.eye(game.num_states))
+    base = policy_recommender(sigma)
+
+    def recommend(states, h, rng):
+        return base(sim.unbox(states), h, rng)
+
+    def loss_fn(states, h):
+        return loss[h, sim.unbox(states)]
+
+    res = fitted_q_adversary(
+        sim, recommend, loss_fn, 0, rng=np.random.default_rng(4), episodes=EPISODES
+    )
+    assert res.table is None
+    x = np.eye(game.num_states)
+    table = np.stack(
+        [
+            np.stack([res.deviation(h, x, np.full(game.num_states, a)) for a in range(2)], 1)
+            for h in range(H)
+        ]
+    )
+    best = rg.best_response(game, sigma, 0, reward=f).value
+    assert best - _achieved(game, sigma, 0, table, f) <= TOL
+    with pytest.raises(ValidationError, match="num_states"):
+        tabular_q_adversary(sim, recommend, loss_fn, 0, rng=np.random.default_rng(4), episodes=5)
+    with pytest.raises(ValidationError, match="int states"):
+        tabular_q_adversary(
+            sim, recommend, loss_fn, 0, rng=np.random.default_rng(4), episodes=5, num_states=6
+        )
