@@ -479,18 +479,29 @@ def _fitted_q(
 
     ``Q_h(x, a_i, b) = z(x, a_i) . w[h, b]`` regressed on ``l_h + max_{b'} Q_{h+1}(x', a_i',
     b')`` over the samples that played ``b`` at step ``h`` (zero weights where none did).
+
+    Feature columns that are zero in every sample of step ``h`` (e.g. the other steps'
+    blocks of the default one-hot of ``(h, s)``) are dropped from that step's regression:
+    ridge gives them weight 0 anyway, and the Gram matrix shrinks from ``(H S n_i)^2`` to
+    ``(S n_i)^2``.
     """
-    horizon = x.shape[1]
-    z_all = [_design(x[:, h], a_i[:, h], n_i, design) for h in range(horizon)]
-    w = np.zeros((horizon, n_i, z_all[0].shape[1]))
-    future = np.zeros(x.shape[0])
+    num, horizon, d = x.shape
+    p = d * n_i if design == "interaction" else d + n_i
+    w = np.zeros((horizon, n_i, p))
+    future = np.zeros(num)
     for h in range(horizon - 1, -1, -1):
+        active = np.flatnonzero(np.any(x[:, h] != 0, axis=0))  # [d'] kept feature columns
+        if design == "interaction":
+            cols = (active[:, None] * n_i + np.arange(n_i)).ravel()
+        else:
+            cols = np.concatenate([active, d + np.arange(n_i)])
+        z = _design(x[:, h, active], a_i[:, h], n_i, design)  # [N, p'] = columns cols of z
         target = ell[:, h] + future
         for bb in range(n_i):
             rows = b[:, h] == bb
             if rows.any():
-                w[h, bb] = _ridge(z_all[h][rows], target[rows], ridge)
-        future = (z_all[h] @ w[h].T).max(axis=1)
+                w[h, bb, cols] = _ridge(z[rows], target[rows], ridge)
+        future = (z @ w[h][:, cols].T).max(axis=1)
     return w
 
 
