@@ -139,6 +139,7 @@ def test_fitted_q_on_one_hot_features_matches_tabular(seed):
     assert best - v_fit <= TOL
     identity = float(rg.values(game, sigma, reward=f)[agent])
     assert v_fit - identity >= SHARE * (best - identity)
+    assert abs(fit.value - v_fit) <= 4 * fit.stderr + 1e-9
     # the callable on features is the tabulated table
     x = game.simulator().observe(np.arange(game.num_states), 2)
     np.testing.assert_array_equal(fit.deviation(2, x, np.zeros(6, dtype=int)), fit.table[2, :, 0])
