@@ -23,19 +23,23 @@ from regretgap.deviations import (
     identity_deviation,
     swap_deviations,
 )
+from regretgap.diagnostics import (
+    Coverage,
+    Recoverability,
+    coverage,
+    deviation_reachable,
+    recoverability,
+)
 from regretgap.equilibria import SolverError, correlated_equilibrium, markov_ce
 from regretgap.errors import CoverageError, ValidationError
 from regretgap.evaluation import (
     BestResponse,
-    Coverage,
-    Recoverability,
+    BestResponses,
     Regret,
     ValueFunctions,
     best_response,
-    coverage,
-    deviation_reachable,
+    best_responses,
     occupancy,
-    recoverability,
     regret,
     regret_gap,
     state_distribution,
@@ -62,6 +66,7 @@ __version__ = "0.1.0"
 __all__ = [
     "DEVIATION_KINDS",
     "BestResponse",
+    "BestResponses",
     "Coverage",
     "CoverageError",
     "Demonstrations",
@@ -86,6 +91,7 @@ __all__ = [
     "as_deviation",
     "as_policy",
     "best_response",
+    "best_responses",
     "blades",
     "constant_deviation",
     "correlated_equilibrium",
