@@ -50,6 +50,7 @@ from regretgap.evaluation import (
 from regretgap.game import MarkovGame
 from regretgap.learners import alice, blades, dagger, jbc, jirl, malice
 from regretgap.losses import ImitationLosses, imitation_losses
+from regretgap.memory import MemoryEstimate, memory_estimate
 from regretgap.policies import (
     as_policy,
     deterministic_policy,
@@ -73,6 +74,7 @@ __all__ = [
     "ImitationLosses",
     "LogLinear",
     "MarkovGame",
+    "MemoryEstimate",
     "MonteCarloEstimate",
     "PolicyClass",
     "QueryableExpert",
@@ -107,6 +109,7 @@ __all__ = [
     "malice",
     "marginal",
     "markov_ce",
+    "memory_estimate",
     "monte_carlo_values",
     "normalize",
     "occupancy",

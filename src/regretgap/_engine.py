@@ -18,6 +18,7 @@ from regretgap import _kernels
 from regretgap.deviations import agent_axes
 from regretgap.errors import ValidationError
 from regretgap.game import MarkovGame
+from regretgap.memory import check_fits, evaluator_bytes
 
 FOLLOW, FIXED, BEST_CE, BEST_CCE = (
     _kernels.FOLLOW,
@@ -103,12 +104,22 @@ def backward(
         ``(root, tables, w)``: ``root[c] = rho0 . W_{c,0}``, ``[C]``; one deviation table
         ``[H, S, n_i]`` per best-response column (in column order); ``w [H+1, S, C]`` if
         ``keep`` (else ``None``).
+
+    Raises:
+        ValidationError: if the working set (:func:`regretgap.memory.evaluator_bytes`) does
+            not fit in the available memory.
     """
     t = game.transitions
     horizon, s_count = game.horizon, game.num_states
     nmax = max(game.num_actions)
     num_used = len(columns)
     best = [c for c in columns if c.mode in (BEST_CE, BEST_CCE)]
+    check_fits(
+        evaluator_bytes(
+            s_count, game.num_joint_actions, horizon, nmax, num_used, len(best), keep=keep
+        ),
+        "the exact evaluator's working set",
+    )
     joint_index, own, rest, num_actions = index_tables(game)
     # the kernel works on groups of GROUP columns: pad with reward-free value columns
     columns = columns + [Column(FOLLOW, -1)] * (-num_used % _kernels.GROUP)
@@ -174,6 +185,7 @@ def q_from_w(game: MarkovGame, rew: np.ndarray, w: np.ndarray) -> np.ndarray:
     ``[H, C, S, A]``.
     """
     s, a = game.num_states, game.num_joint_actions
+    check_fits(8 * game.horizon * w.shape[2] * s * a, "Q_{i,h}(s, a) [H, C, S, A]")
     q = np.empty((game.horizon, w.shape[2], s, a))
     for h in range(game.horizon):
         cont = (game.transitions @ w[h + 1]).reshape(s, a, -1)
