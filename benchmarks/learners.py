@@ -24,7 +24,7 @@ import regretgap as rg
 from regretgap.games import random_game
 
 # the package exports functions named like these modules: fetch the modules themselves
-_common = importlib.import_module("regretgap.learners._common")
+losses_mod = importlib.import_module("regretgap.losses")
 blades_mod = importlib.import_module("regretgap.learners.blades")
 malice_mod = importlib.import_module("regretgap.learners.malice")
 
@@ -78,7 +78,8 @@ def main() -> None:
     demos = rg.sample_trajectories(game, expert, n=args.demos, rng=rng)
 
     # instrument the learners' calls into the core, the simulator and the policy class
-    _common.regret = timed("evaluation", _common.regret)
+    # the learners' best responses go through regretgap.losses.deviation_losses
+    losses_mod.best_responses = timed("evaluation", losses_mod.best_responses)
     malice_mod.state_distribution = timed("evaluation", malice_mod.state_distribution)
     malice_mod.deviation_reachable = timed("evaluation", malice_mod.deviation_reachable)
     malice_mod.apply_deviation = timed("evaluation", malice_mod.apply_deviation)

@@ -89,7 +89,7 @@ def main() -> None:
     print(
         f"peer ratio quantecon/floor = {peer / floor:.2f}; "
         f"max_a-MDP optimum >= agent-0 BR: {float(game.initial @ vs[0]):.4f} >= "
-        f"{rep.values[0] + rep.per_agent[0]:.4f}"
+        f"{rep.agent_values[0] + rep.per_agent[0]:.4f}"
     )
 
 

@@ -23,19 +23,23 @@ from regretgap.deviations import (
     identity_deviation,
     swap_deviations,
 )
+from regretgap.diagnostics import (
+    Coverage,
+    Recoverability,
+    coverage,
+    deviation_reachable,
+    recoverability,
+)
 from regretgap.equilibria import SolverError, correlated_equilibrium, markov_ce
 from regretgap.errors import CoverageError, ValidationError
 from regretgap.evaluation import (
     BestResponse,
-    Coverage,
-    Recoverability,
+    BestResponses,
     Regret,
     ValueFunctions,
     best_response,
-    coverage,
-    deviation_reachable,
+    best_responses,
     occupancy,
-    recoverability,
     regret,
     regret_gap,
     state_distribution,
@@ -46,6 +50,7 @@ from regretgap.evaluation import (
 from regretgap.game import MarkovGame
 from regretgap.learners import alice, blades, dagger, jbc, jirl, malice
 from regretgap.losses import ImitationLosses, imitation_losses
+from regretgap.memory import MemoryEstimate, memory_estimate
 from regretgap.policies import (
     as_policy,
     deterministic_policy,
@@ -62,12 +67,14 @@ __version__ = "0.1.0"
 __all__ = [
     "DEVIATION_KINDS",
     "BestResponse",
+    "BestResponses",
     "Coverage",
     "CoverageError",
     "Demonstrations",
     "ImitationLosses",
     "LogLinear",
     "MarkovGame",
+    "MemoryEstimate",
     "MonteCarloEstimate",
     "PolicyClass",
     "QueryableExpert",
@@ -86,6 +93,7 @@ __all__ = [
     "as_deviation",
     "as_policy",
     "best_response",
+    "best_responses",
     "blades",
     "constant_deviation",
     "correlated_equilibrium",
@@ -101,6 +109,7 @@ __all__ = [
     "malice",
     "marginal",
     "markov_ce",
+    "memory_estimate",
     "monte_carlo_values",
     "normalize",
     "occupancy",

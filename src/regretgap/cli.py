@@ -125,7 +125,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     departs = _describe_deviation(game, rep.agent, rep.deviations[rep.agent])
     shown = departs[: args.show]
     payload = {
-        "values": rep.values.tolist(),
+        "values": rep.agent_values.tolist(),
         "regret": rep.value,
         "per_agent_regret": rep.per_agent.tolist(),
         "worst_agent": rep.agent,
@@ -136,7 +136,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     lines = [f"game: {game}", "agent  value        regret"]
     lines += [
         f"{i:>5}  {v:>11.6f}  {r:>11.6f}"
-        for i, (v, r) in enumerate(zip(rep.values, rep.per_agent, strict=True))
+        for i, (v, r) in enumerate(zip(rep.agent_values, rep.per_agent, strict=True))
     ]
     more = len(departs) - len(shown)
     where = shown or "no (h, s): obeying is best"

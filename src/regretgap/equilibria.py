@@ -25,6 +25,7 @@ from scipy.optimize import linprog
 
 from regretgap.errors import ValidationError
 from regretgap.game import MarkovGame
+from regretgap.memory import check_fits, markov_ce_bytes
 
 #: Objectives of :func:`correlated_equilibrium` and :func:`markov_ce`.
 OBJECTIVES = ("welfare", "egalitarian", "random")
@@ -246,8 +247,15 @@ def markov_ce(
 
     Returns:
         The expert mediator ``sigma [H, S, A]``.
+
+    Raises:
+        ValidationError: if ``sigma`` and the working set (:func:`regretgap.memory_estimate`)
+            do not fit in the available memory.
     """
     s_count, a_count, m = game.num_states, game.num_joint_actions, game.num_agents
+    needed = 8 * game.horizon * s_count * a_count  # the returned sigma [H, S, A]
+    needed += markov_ce_bytes(s_count, game.num_actions, batch_size=batch_size)
+    check_fits(needed, "markov_ce (its sigma [H, S, A] and working set)")
     v = np.zeros((s_count, m))
     sigma = np.empty((game.horizon, s_count, a_count))
     for h in range(game.horizon - 1, -1, -1):

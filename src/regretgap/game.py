@@ -19,6 +19,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from regretgap.errors import ValidationError
+from regretgap.memory import build_bytes, check_fits
 
 #: Absolute tolerance for "sums to one" checks of distributions.
 PROB_ATOL = 1e-8
@@ -47,6 +48,13 @@ def _as_num_actions(num_actions: Any) -> tuple[int, ...]:
 def _describe(a: int, num_actions: tuple[int, ...]) -> str:
     parts = np.unravel_index(int(a), num_actions)
     return f"{int(a)} {tuple(int(p) for p in parts)}"
+
+
+def _stored_transitions(transitions: Any) -> int:
+    """Non-zeros the CSR copy of ``transitions`` will store (at most ``nnz`` of the input)."""
+    if sp.issparse(transitions):
+        return int(transitions.nnz)
+    return int(np.count_nonzero(transitions))
 
 
 def _validate_transitions(
@@ -128,6 +136,14 @@ class MarkovGame:
         horizon = int(self.horizon)
         if horizon < 1:
             raise ValidationError(f"horizon must be >= 1, got {horizon}")
+        shape = np.shape(self.rewards)
+        if len(shape) == 3:
+            # before copying rewards and transitions: refuse a game that will not fit
+            nnz = _stored_transitions(self.transitions)
+            check_fits(
+                build_bytes(shape[1], shape[2], shape[0], nnz),
+                f"building a game with m = {shape[0]}, S = {shape[1]}, A = {shape[2]}, nnz = {nnz}",
+            )
         rewards = np.array(self.rewards, dtype=np.float64)
         if rewards.ndim != 3:
             raise ValidationError(f"rewards must have shape [m, S, A], got {rewards.shape}")

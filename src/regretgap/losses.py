@@ -22,7 +22,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from regretgap.evaluation import occupancy, regret, state_distribution
+from regretgap.evaluation import best_responses, occupancy, state_distribution
 from regretgap.game import MarkovGame
 from regretgap.policies import as_policy
 
@@ -71,8 +71,8 @@ def deviation_losses(
     E_{d_h^{pi_{sigma, phi}}}[ell_h]`` (summed over steps: divide by ``H`` for the average)
     and the maximising tables ``[H, S, n_i]``.
     """
-    rep = regret(game, sigma, kind=kind, reward=disagreement_reward(game, ell))
-    return rep.values + rep.per_agent, rep.deviations
+    brs = best_responses(game, sigma, reward=disagreement_reward(game, ell), kind=kind)
+    return brs.value, brs.deviations
 
 
 def imitation_losses(
