@@ -189,7 +189,7 @@ def test_sparse_and_dense_transitions_agree(case):
     for other in (dense_game, coo):
         b = rg.regret(other, sigma)
         np.testing.assert_array_equal(a.per_agent, b.per_agent)
-        np.testing.assert_array_equal(a.values, b.values)
+        np.testing.assert_array_equal(a.agent_values, b.agent_values)
 
 
 @given(games_and_policies(max_agents=1), st.integers(0, 2**32 - 1))
