@@ -109,7 +109,7 @@ def test_regret_invariants(case):
     assert rep.value >= 0 and np.all(rep.per_agent >= 0)
     assert rep.value == pytest.approx(rep.per_agent.max())
     assert rep.per_agent[rep.agent] == rep.value
-    np.testing.assert_allclose(rep.values, rg.values(game, sigma), atol=ATOL)
+    np.testing.assert_allclose(rep.agent_values, rg.values(game, sigma), atol=ATOL)
     cce = rg.regret(game, sigma, kind="cce")
     assert np.all(cce.per_agent <= rep.per_agent + ATOL)
     # the identity deviation gains exactly nothing
@@ -258,7 +258,7 @@ def test_best_response_on_a_larger_random_game_agrees_with_explicit_evaluation()
     rep = rg.regret(game, sigma)
     for i in range(2):
         played = rg.apply_deviation(game, sigma, i, rep.deviations[i])
-        assert rg.values(game, played)[i] - rep.values[i] == pytest.approx(
+        assert rg.values(game, played)[i] - rep.agent_values[i] == pytest.approx(
             rep.per_agent[i], abs=1e-9
         )
-    np.testing.assert_allclose(rep.values, ref.values(game, sigma), atol=1e-9)
+    np.testing.assert_allclose(rep.agent_values, ref.values(game, sigma), atol=1e-9)
