@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -139,7 +138,7 @@ def constants(game: rg.MarkovGame, expert: np.ndarray) -> dict:
     }
 
 
-def run_module(module: Any, args: Any, on_done: Callable[[RunSpec], None] | None = None) -> list:
+def run_module(module: Any, args: Any) -> list[Verdict]:
     """An experiment's standalone ``main``: run every spec serially (:func:`run_sweep`'s
     serial backend, one compute thread as in ``reproduce``), print and return the verdicts
     (the same ``runs``/``execute``/``verdict`` as ``regretgap reproduce``)."""
@@ -148,38 +147,7 @@ def run_module(module: Any, args: Any, on_done: Callable[[RunSpec], None] | None
         module.runs(args), lambda s: module.execute(s.config, s.seed)
     ):
         results.append((spec.config, metrics))
-        if on_done is not None:
-            on_done(spec)
     verdicts: list[Verdict] = module.verdict(results)
     for v in verdicts:
         print(f"{v.claim} {v.learner}: {v.word} ({v.criterion}; measured {v.measured})")
     return verdicts
-
-
-def gaps(game: rg.MarkovGame, expert: np.ndarray, policy: np.ndarray) -> dict:
-    """Value and regret gaps (kept while the experiments move to :func:`measure`)."""
-    return {
-        "value_gap": rg.value_gap(game, expert, policy),
-        "regret_gap": rg.regret_gap(game, expert, policy),
-    }
-
-
-def fit_slope(x: list[float], y: list[float]) -> float | None:
-    """Log-log least-squares slope of positive pairs (``None`` with fewer than 2)."""
-    pts = [(a, b) for a, b in zip(x, y, strict=True) if a > 0 and b is not None and b > 1e-12]
-    if len(pts) < 2:
-        return None
-    xs, ys = np.log([p[0] for p in pts]), np.log([p[1] for p in pts])
-    return float(np.polyfit(xs, ys, 1)[0])
-
-
-def run_serially(
-    specs: list[RunSpec], execute: Callable[[dict, int], dict]
-) -> list[tuple[RunSpec, dict]]:
-    """Run every spec in order and print one line each (kept while experiments move)."""
-    out = []
-    for spec in specs:
-        metrics = execute(spec.config, spec.seed)
-        print(spec.config, metrics)
-        out.append((spec, metrics))
-    return out
