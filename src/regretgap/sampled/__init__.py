@@ -14,10 +14,20 @@ from regretgap.sampled.adversary import (
     policy_recommender,
     tabular_q_adversary,
 )
+from regretgap.sampled.policies import (
+    JointPolicy,
+    LogLinearMediator,
+    MediatorPolicy,
+    ObservationTable,
+)
 
 __all__ = [
     "AdversaryResult",
     "Deviation",
+    "JointPolicy",
+    "LogLinearMediator",
+    "MediatorPolicy",
+    "ObservationTable",
     "Recommender",
     "fitted_q_adversary",
     "policy_recommender",

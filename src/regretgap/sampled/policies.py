@@ -1,0 +1,451 @@
+"""Mediator policies over features, fitted from samples (issue 9, item 2).
+
+A sampled learner never sees a state index, only the features ``x = sim.observe(s, h)``
+``[d]`` of the states it visits, and fits ``sigma(a | x)``, a distribution over flat joint
+actions ``a = ravel_multi_index((a_0, ..., a_{m-1}), num_actions)`` (agent 0 slowest), by
+*weighted maximum likelihood* on samples ``(x_j, a_j, w_j)``:
+
+    minimise  - sum_j w_j log sigma(a_j | x_j)  (+ the class's regulariser).
+
+This is the sample form of the exact core's ``PolicyClass.fit(counts)``: demonstrations
+give weight 1, MALICE and ALICE importance weights, BLADES and DAgger the expert's answers.
+Every class implements :class:`MediatorPolicy`; :class:`JointPolicy` derives from
+``probs`` the per-agent marginal and conditional that deviations need (Definition 3.1: agent
+``i`` sees ``a_i`` and the others play ``a_{-i} ~ sigma(. | x, a_i)``), the tabulation
+``table(game)`` ``[H, S, A]`` that the exact core scores, and a sampling ``recommender``.
+
+Classes here (numpy and scipy only):
+
+- :class:`ObservationTable`: the weighted empirical distribution per distinct feature row
+  (a table; unseen rows get the uniform distribution): what generalises nowhere.
+- :class:`LogLinearMediator`: ``sigma(a | x) ∝ exp(W_a . x + b_a)``, multinomial logistic
+  regression fitted by scipy's L-BFGS-B: generalises along the features.
+
+The neural autoregressive mediator is :class:`regretgap.sampled.neural.NeuralMediator`
+(the ``[torch]`` extra). Fitting never mutates: ``fit`` returns a new fitted policy and the
+receiver, which carries the class and its hyperparameters, is unchanged.
+"""
+
+from __future__ import annotations
+
+import copy
+from math import prod
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+from scipy.optimize import minimize
+from scipy.special import logsumexp
+
+from regretgap.data import _inverse_cdf
+from regretgap.errors import ValidationError
+from regretgap.game import MarkovGame
+
+#: Rows of ``probs`` materialised at once by :meth:`JointPolicy.table` (bounds its memory).
+TABLE_CHUNK = 4096
+
+
+@runtime_checkable
+class MediatorPolicy(Protocol):
+    """A mediator ``sigma(a | x)`` over features, fitted by weighted log-loss.
+
+    Attributes:
+        num_actions: ``(n_0, ..., n_{m-1})``; joint actions are flat ints in ``0..A-1``.
+
+    Methods:
+        fit(features [n, d], actions [n], weights [n] | None, *, rng): a new policy
+            minimising ``- sum_j w_j log sigma(a_j | x_j)`` (plus regulariser); the
+            receiver is unchanged. ``n = 0`` (or all weights 0) gives the unfitted policy.
+        log_prob(features [n, d], actions [n]): ``log sigma(a_j | x_j)``, ``[n]``.
+        probs(features [n, d]): the joint distributions ``[n, A]`` (costs ``A`` per row).
+        sample(features [n, d], rng): one joint recommendation per row, ``[n]`` ints.
+        marginal(features, agent): ``sigma_i(a_i | x)``, ``[n, n_i]``.
+        conditional(features, agent, a_i [n]): ``sigma(a | x, a_i)`` ``[n, A]``.
+        table(source, features=None): the exact ``[H, S, A]`` policy on a game.
+        recommender(sim): ``(states, h, rng) -> [n]`` sampling from ``sim.observe``.
+    """
+
+    @property
+    def num_actions(self) -> tuple[int, ...]: ...
+
+    def fit(
+        self,
+        features: Any,
+        actions: Any,
+        weights: Any = None,
+        *,
+        rng: np.random.Generator,
+    ) -> MediatorPolicy: ...
+
+    def log_prob(self, features: Any, actions: Any) -> np.ndarray: ...
+
+    def probs(self, features: Any) -> np.ndarray: ...
+
+    def sample(self, features: Any, rng: np.random.Generator) -> np.ndarray: ...
+
+    def marginal(self, features: Any, agent: int) -> np.ndarray: ...
+
+    def conditional(self, features: Any, agent: int, a_i: Any) -> np.ndarray: ...
+
+    def table(self, source: Any, features: Any = None) -> np.ndarray: ...
+
+    def recommender(self, sim: Any) -> Any: ...
+
+
+# ---------------------------------------------------------------------------------------
+# boundary checks
+
+
+def check_num_actions(num_actions: Any) -> tuple[int, ...]:
+    """``num_actions`` as a tuple of positive ints, else ValidationError."""
+    try:
+        sizes = tuple(num_actions)
+    except TypeError:
+        raise ValidationError(f"num_actions must be a tuple of ints, got {num_actions!r}") from None
+    if not sizes or any(
+        isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1 for k in sizes
+    ):
+        raise ValidationError(f"num_actions must be positive ints, got {sizes!r}")
+    return tuple(int(k) for k in sizes)
+
+
+def check_features(features: Any, d: int | None = None, *, name: str = "features") -> np.ndarray:
+    """``features`` as finite float64 ``[n, d]`` (``d`` checked when given)."""
+    x = np.asarray(features, dtype=np.float64)
+    if x.ndim != 2 or (d is not None and x.shape[1] != d):
+        want = f"[n, {d}]" if d is not None else "[n, d]"
+        raise ValidationError(f"{name} must have shape {want}, got {x.shape}")
+    if not np.all(np.isfinite(x)):
+        k, j = (int(v) for v in np.argwhere(~np.isfinite(x))[0])
+        raise ValidationError(f"{name}[{k}, {j}] is {x[k, j]}: features must be finite")
+    return x
+
+
+def check_actions(actions: Any, n: int, num_joint: int, *, name: str = "actions") -> np.ndarray:
+    """Flat joint actions ``[n]`` ints in ``0..num_joint-1``, as int64."""
+    a = np.asarray(actions)
+    if a.shape != (n,):
+        raise ValidationError(f"{name} must have shape [n] = ({n},), got {a.shape}")
+    if n and (a.dtype == bool or not np.issubdtype(a.dtype, np.integer)):
+        raise ValidationError(f"{name} must be integer joint actions, got dtype {a.dtype}")
+    bad = (a < 0) | (a >= num_joint)
+    if bad.any():
+        k = int(np.flatnonzero(bad)[0])
+        raise ValidationError(
+            f"{name}[{k}] = {int(a[k])} is outside the joint action space 0..{num_joint - 1}"
+        )
+    return a.astype(np.int64, copy=False)
+
+
+def check_weights(weights: Any, n: int) -> np.ndarray:
+    """Sample weights ``[n]``, finite and ``>= 0`` (``None``: all ones)."""
+    if weights is None:
+        return np.ones(n)
+    w = np.asarray(weights, dtype=np.float64)
+    if w.shape != (n,):
+        raise ValidationError(f"weights must have shape [n] = ({n},), got {w.shape}")
+    bad = ~np.isfinite(w) | (w < 0)
+    if bad.any():
+        k = int(np.flatnonzero(bad)[0])
+        raise ValidationError(f"weights[{k}] = {w[k]}: weights must be finite and >= 0")
+    return w
+
+
+def check_samples(
+    features: Any, actions: Any, weights: Any, num_joint: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Validate one weighted sample set ``(x [n, d], a [n], w [n])``."""
+    x = check_features(features)
+    a = check_actions(actions, x.shape[0], num_joint)
+    w = check_weights(weights, x.shape[0])
+    return x, a, w
+
+
+# ---------------------------------------------------------------------------------------
+# what every class derives from its joint distribution
+
+
+class JointPolicy:
+    """Base of the mediator classes: marginal, conditional, sampling and tabulation.
+
+    A subclass sets ``num_actions`` and implements ``fit`` and ``probs`` (and may override
+    ``log_prob`` and ``sample`` when it can do them without the ``[n, A]`` joint).
+    """
+
+    num_actions: tuple[int, ...]
+
+    @property
+    def num_joint_actions(self) -> int:
+        """``A = prod(n_i)``."""
+        return prod(self.num_actions)
+
+    @property
+    def num_agents(self) -> int:
+        """``m``."""
+        return len(self.num_actions)
+
+    def probs(self, features: Any) -> np.ndarray:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def log_prob(self, features: Any, actions: Any) -> np.ndarray:
+        """``log sigma(a_j | x_j)``, ``[n]`` (``-inf`` where the probability is 0)."""
+        p = self.probs(features)
+        a = check_actions(actions, p.shape[0], self.num_joint_actions)
+        with np.errstate(divide="ignore"):
+            return np.log(p[np.arange(p.shape[0]), a])
+
+    def sample(self, features: Any, rng: np.random.Generator) -> np.ndarray:
+        """One joint recommendation ``a ~ sigma(. | x_j)`` per row, ``[n]`` int64."""
+        if not isinstance(rng, np.random.Generator):
+            raise ValidationError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
+        p = self.probs(features)
+        return _inverse_cdf(p, rng.random(p.shape[0])).astype(np.int64)
+
+    def _check_agent(self, agent: Any) -> int:
+        if isinstance(agent, bool) or not isinstance(agent, (int, np.integer)):
+            raise ValidationError(f"agent must be an int, got {agent!r}")
+        if not 0 <= agent < self.num_agents:
+            raise ValidationError(f"agent {agent} outside 0..{self.num_agents - 1}")
+        return int(agent)
+
+    def marginal(self, features: Any, agent: int) -> np.ndarray:
+        """Agent ``i``'s recommendation distribution ``sigma_i(a_i | x)``, ``[n, n_i]``."""
+        i = self._check_agent(agent)
+        p = self.probs(features).reshape(-1, *self.num_actions)
+        others = tuple(k + 1 for k in range(self.num_agents) if k != i)
+        return p.sum(axis=others)
+
+    def conditional(self, features: Any, agent: int, a_i: Any) -> np.ndarray:
+        """``sigma(a | x, a_i)``: the joint given agent ``i`` was recommended ``a_i``, ``[n, A]``.
+
+        Zero on joint actions whose ``i``-th component is not ``a_i``. Where ``a_i`` has
+        probability 0 the conditional is undefined; it is then uniform over the joint
+        actions consistent with ``a_i`` (any choice gives the deviation the same value,
+        since such recommendations are never made).
+        """
+        i = self._check_agent(agent)
+        p = self.probs(features)
+        n = p.shape[0]
+        rec = np.asarray(a_i)
+        if rec.shape != (n,) or not np.issubdtype(rec.dtype, np.integer):
+            raise ValidationError(f"a_i must be [n] = ({n},) ints, got {rec.shape} {rec.dtype}")
+        if np.any((rec < 0) | (rec >= self.num_actions[i])):
+            raise ValidationError(f"a_i outside 0..{self.num_actions[i] - 1} for agent {i}")
+        comp = np.unravel_index(np.arange(self.num_joint_actions), self.num_actions)[i]
+        mask = comp[None, :] == rec[:, None]
+        q = np.where(mask, p, 0.0)
+        total = q.sum(axis=1, keepdims=True)
+        fill = mask / mask.sum(axis=1, keepdims=True)
+        return np.where(total > 0, q / np.where(total > 0, total, 1.0), fill)
+
+    def table(self, source: Any, features: Any = None) -> np.ndarray:
+        """The exact policy ``sigma_h(a | s) = sigma(a | observe(s, h))``, ``[H, S, A]``.
+
+        Args:
+            source: a :class:`~regretgap.MarkovGame` (observed through
+                ``game.simulator(features)``) or a simulator with ``num_states`` and
+                ``observe`` (e.g. :class:`~regretgap.simulator.TableSimulator`).
+            features: with a game, its features ``[S, d]`` or ``[H, S, d]`` (default the
+                one-hot of ``(h, s)``); must be ``None`` with a simulator.
+        """
+        if isinstance(source, MarkovGame):
+            sim = source.simulator(features)
+        elif features is not None:
+            raise ValidationError("pass features with a MarkovGame, not with a simulator")
+        else:
+            sim = source
+        num_states = getattr(sim, "num_states", None)
+        if num_states is None or not hasattr(sim, "observe"):
+            raise ValidationError(
+                f"table needs a MarkovGame or a simulator with num_states and observe, "
+                f"got {type(source).__name__}"
+            )
+        if tuple(sim.num_actions) != self.num_actions:
+            raise ValidationError(
+                f"the game has num_actions {tuple(sim.num_actions)}, the policy {self.num_actions}"
+            )
+        out = np.empty((int(sim.horizon), int(num_states), self.num_joint_actions))
+        for h in range(out.shape[0]):
+            for lo in range(0, out.shape[1], TABLE_CHUNK):
+                states = np.arange(lo, min(lo + TABLE_CHUNK, out.shape[1]))
+                out[h, states] = self.probs(sim.observe(states, h))
+        return out
+
+    def recommender(self, sim: Any) -> Any:
+        """The :class:`~regretgap.sampled.Recommender` ``(states, h, rng) -> [n]`` on ``sim``."""
+
+        def recommend(states: Any, h: int, rng: np.random.Generator) -> np.ndarray:
+            return self.sample(sim.observe(states, h), rng)
+
+        return recommend
+
+
+# ---------------------------------------------------------------------------------------
+# the table over observations
+
+
+def _row_keys(x: np.ndarray) -> np.ndarray:
+    """One opaque byte key per feature row (``-0.0`` and ``0.0`` share a key), ``[n]``."""
+    x = np.ascontiguousarray(x + 0.0)
+    return x.view(np.dtype((np.void, x.dtype.itemsize * x.shape[1]))).ravel()
+
+
+class ObservationTable(JointPolicy):
+    """The weighted empirical joint distribution per distinct feature row (a table).
+
+    On the one-hot features of ``(h, s)`` it is the exact core's
+    :class:`~regretgap.policy_classes.Tabular`: ``sigma(. | x)`` is the weighted frequency
+    of the joint actions seen with ``x``, and a row never seen (or seen with weight 0)
+    gets ``default``, the uniform distribution unless given an ``[A]`` distribution. It
+    generalises nowhere: this is the class that fails when demonstrations leave most
+    states unseen.
+
+    Args:
+        num_actions: ``(n_0, ..., n_{m-1})``.
+        default: ``"uniform"`` or a distribution ``[A]`` for unseen rows.
+    """
+
+    def __init__(self, num_actions: Any, *, default: Any = "uniform") -> None:
+        self.num_actions = check_num_actions(num_actions)
+        num_joint = self.num_joint_actions
+        if isinstance(default, str):
+            if default != "uniform":
+                raise ValidationError(f"unknown default {default!r}: 'uniform' or [A]")
+            fill = np.full(num_joint, 1.0 / num_joint)
+        else:
+            fill = np.asarray(default, dtype=np.float64)
+            if fill.shape != (num_joint,) or fill.min() < 0 or abs(fill.sum() - 1) > 1e-8:
+                raise ValidationError(f"default must be a distribution over {num_joint} actions")
+        self.default = fill
+        self._keys: np.ndarray | None = None  # sorted byte keys [K]
+        self._dist = np.zeros((0, num_joint))  # [K, A]
+        self._d: int | None = None
+
+    def __repr__(self) -> str:
+        return f"ObservationTable(num_actions={self.num_actions}, rows={self._dist.shape[0]})"
+
+    def fit(
+        self, features: Any, actions: Any, weights: Any = None, *, rng: np.random.Generator
+    ) -> ObservationTable:
+        """The table of weighted joint-action frequencies per distinct row of ``features``."""
+        x, a, w = check_samples(features, actions, weights, self.num_joint_actions)
+        new = copy.copy(self)
+        keep = w > 0
+        keys = _row_keys(x[keep])
+        uniq, inv = np.unique(keys, return_inverse=True)
+        counts = np.zeros((uniq.size, self.num_joint_actions))
+        np.add.at(counts, (inv.ravel(), a[keep]), w[keep])
+        new._keys = uniq
+        new._dist = counts / counts.sum(axis=1, keepdims=True)
+        new._d = x.shape[1] if x.shape[0] else None
+        return new
+
+    def probs(self, features: Any) -> np.ndarray:
+        """``[n, A]``: the row's table entry, or ``default`` where the row was never seen."""
+        x = check_features(features, self._d)
+        out = np.broadcast_to(self.default, (x.shape[0], self.num_joint_actions)).copy()
+        if self._keys is None or self._keys.size == 0:
+            return out
+        keys = _row_keys(x)
+        pos = np.minimum(np.searchsorted(self._keys, keys), self._keys.size - 1)
+        hit = self._keys[pos] == keys
+        out[hit] = self._dist[pos[hit]]
+        return out
+
+    @property
+    def rows(self) -> int:
+        """Distinct feature rows with data."""
+        return int(self._dist.shape[0])
+
+
+# ---------------------------------------------------------------------------------------
+# the log-linear (multinomial logistic) class
+
+
+class LogLinearMediator(JointPolicy):
+    """``sigma(a | x) ∝ exp(W_a . x + b_a)`` over flat joint actions (softmax regression).
+
+    Fitted by weighted maximum likelihood with a ridge on ``W`` (the bias ``b`` is not
+    penalised): minimise ``- sum_j w_j log sigma(a_j | x_j) + l2/2 |W|^2`` by scipy's
+    L-BFGS-B with the exact gradient, always from ``W = 0`` (so ``fit`` is a pure function
+    of the data). Convex; on the one-hot features of ``(h, s)`` with ``l2 -> 0`` it tends to
+    the table, and with features shared across states it generalises to unseen states.
+
+    Args:
+        num_actions: ``(n_0, ..., n_{m-1})``.
+        l2: ridge weight ``lambda >= 0`` on ``W``.
+        max_iter: L-BFGS iterations.
+
+    Attributes (after fitting):
+        coef: ``W [A, d]``; intercept: ``b [A]``.
+    """
+
+    def __init__(self, num_actions: Any, *, l2: float = 1e-3, max_iter: int = 500) -> None:
+        self.num_actions = check_num_actions(num_actions)
+        if isinstance(l2, bool) or not np.isfinite(l2) or l2 < 0:
+            raise ValidationError(f"l2 must be a finite number >= 0, got {l2!r}")
+        if isinstance(max_iter, bool) or not isinstance(max_iter, (int, np.integer)):
+            raise ValidationError(f"max_iter must be a positive int, got {max_iter!r}")
+        if max_iter < 1:
+            raise ValidationError(f"max_iter must be a positive int, got {max_iter!r}")
+        self.l2 = float(l2)
+        self.max_iter = int(max_iter)
+        self.coef: np.ndarray | None = None
+        self.intercept = np.zeros(self.num_joint_actions)
+
+    def __repr__(self) -> str:
+        d = None if self.coef is None else self.coef.shape[1]
+        return f"LogLinearMediator(num_actions={self.num_actions}, l2={self.l2}, d={d})"
+
+    def fit(
+        self, features: Any, actions: Any, weights: Any = None, *, rng: np.random.Generator
+    ) -> LogLinearMediator:
+        """Weighted softmax regression of the joint actions on the features."""
+        x, a, w = check_samples(features, actions, weights, self.num_joint_actions)
+        new = copy.copy(self)
+        num_joint, d = self.num_joint_actions, x.shape[1]
+        keep = w > 0
+        x, a, w = x[keep], a[keep], w[keep]
+        if x.shape[0] == 0:
+            new.coef, new.intercept = None, np.zeros(num_joint)
+            return new
+        onehot = np.zeros((x.shape[0], num_joint))
+        onehot[np.arange(x.shape[0]), a] = w  # weighted targets [n, A]
+        total = w.sum()
+
+        def objective(theta: np.ndarray) -> tuple[float, np.ndarray]:
+            coef = theta[: num_joint * d].reshape(num_joint, d)
+            logits = x @ coef.T + theta[num_joint * d :]
+            logp = logits - logsumexp(logits, axis=1, keepdims=True)
+            loss = -(onehot * logp).sum() + 0.5 * self.l2 * (coef * coef).sum()
+            resid = w[:, None] * np.exp(logp) - onehot  # d loss / d logits, [n, A]
+            grad = np.concatenate([(resid.T @ x + self.l2 * coef).ravel(), resid.sum(axis=0)])
+            return float(loss) / total, grad / total
+
+        res = minimize(
+            objective,
+            np.zeros(num_joint * (d + 1)),
+            jac=True,
+            method="L-BFGS-B",
+            options={"maxiter": self.max_iter},
+        )
+        new.coef = res.x[: num_joint * d].reshape(num_joint, d)
+        new.intercept = res.x[num_joint * d :]
+        return new
+
+    def _logits(self, features: Any) -> np.ndarray:
+        d = None if self.coef is None else self.coef.shape[1]
+        x = check_features(features, d)
+        if self.coef is None:
+            return np.broadcast_to(self.intercept, (x.shape[0], self.num_joint_actions))
+        return x @ self.coef.T + self.intercept
+
+    def probs(self, features: Any) -> np.ndarray:
+        """``softmax(W x + b)``, ``[n, A]``."""
+        logits = self._logits(features)
+        return np.exp(logits - logsumexp(logits, axis=1, keepdims=True))
+
+    def log_prob(self, features: Any, actions: Any) -> np.ndarray:
+        """``log softmax(W x + b)[a]``, ``[n]`` (finite)."""
+        logits = self._logits(features)
+        a = check_actions(actions, logits.shape[0], self.num_joint_actions)
+        return logits[np.arange(a.size), a] - logsumexp(logits, axis=1)
