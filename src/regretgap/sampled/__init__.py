@@ -14,6 +14,14 @@ from regretgap.sampled.adversary import (
     policy_recommender,
     tabular_q_adversary,
 )
+from regretgap.sampled.data import (
+    BudgetExhausted,
+    CountingExpert,
+    Samples,
+    collect,
+    demonstrations,
+    from_demonstrations,
+)
 from regretgap.sampled.policies import (
     JointPolicy,
     LogLinearMediator,
@@ -23,13 +31,19 @@ from regretgap.sampled.policies import (
 
 __all__ = [
     "AdversaryResult",
+    "BudgetExhausted",
+    "CountingExpert",
     "Deviation",
     "JointPolicy",
     "LogLinearMediator",
     "MediatorPolicy",
     "ObservationTable",
     "Recommender",
+    "Samples",
+    "collect",
+    "demonstrations",
     "fitted_q_adversary",
+    "from_demonstrations",
     "policy_recommender",
     "tabular_q_adversary",
 ]
