@@ -113,6 +113,39 @@ def policy_recommender(sigma: Any) -> Recommender:
     return recommend
 
 
+def as_recommender(policy: Any, sim: Any) -> Recommender:
+    """The :class:`Recommender` ``(states, h, rng) -> joint actions [n]`` of a mediator.
+
+    Args:
+        policy: one of
+            - an object with ``sample(features [n, d], rng) -> [n]`` (a mediator over
+              features): it recommends ``policy.sample(sim.observe(states, h), rng)``;
+            - a tabular ``[H, S, A]`` or ``[S, A]`` array: :func:`policy_recommender`;
+            - a :class:`Recommender` callable, returned as is.
+        sim: the :class:`~regretgap.Simulator` whose ``observe`` gives the features.
+
+    Raises:
+        ValidationError: ``policy`` is none of these, or ``sim`` has no ``observe``.
+    """
+    sample = getattr(policy, "sample", None)
+    if callable(sample):
+        if not callable(getattr(sim, "observe", None)):
+            raise ValidationError(f"{type(sim).__name__} has no observe(states, h) for features")
+
+        def recommend(states: Any, h: int, rng: np.random.Generator) -> np.ndarray:
+            return sample(sim.observe(states, h), rng)
+
+        return recommend
+    if isinstance(policy, (np.ndarray, list, tuple)):
+        return policy_recommender(policy)
+    if callable(policy):
+        return policy
+    raise ValidationError(
+        "policy must be a Recommender (states, h, rng) -> [n], an object with "
+        f"sample(features, rng) -> [n], or a tabular [H, S, A] array; got {type(policy).__name__}"
+    )
+
+
 # ---------------------------------------------------------------------------------------
 # input checks
 
