@@ -346,3 +346,58 @@ def test_opaque_states_fitted_works_and_tabular_refuses():
         tabular_q_adversary(
             sim, recommend, loss_fn, 0, rng=np.random.default_rng(4), episodes=5, num_states=6
         )
+
+
+# ---------------------------------------------------------------------------------------
+# reward= : an objective of the played joint action (issue 9 item 5: the true utility)
+
+
+@pytest.mark.parametrize("adversary", [tabular_q_adversary, fitted_q_adversary])
+def test_played_action_reward_reaches_exact_best_response(adversary):
+    """With ``reward=`` the agent's own utility ``r_i(s, a)`` of the PLAYED joint action, the
+    learned deviation is scored by ``best_response`` on the game's rewards (same TOL/SHARE
+    reasoning as the loss case: rewards lie in [-1, 1], returns std <= 1)."""
+    game, sigma, _, _ = _instance(1)
+    r = game.rewards  # [m, S, A]
+    agent = 0
+    seen = []
+
+    def reward(states, h, joint_actions):
+        seen.append(h)
+        return r[agent, states, joint_actions]
+
+    res = adversary(
+        game.simulator(),
+        policy_recommender(sigma),
+        agent=agent,
+        reward=reward,
+        rng=np.random.default_rng(4),
+        episodes=EPISODES,
+    )
+    assert set(seen) == set(range(H))  # the last step's played action is scored too
+    best = rg.best_response(game, sigma, agent)
+    achieved = float(rg.values(game, rg.apply_deviation(game, sigma, agent, res.table))[agent])
+    assert achieved <= best.value + 1e-9
+    assert best.value - achieved <= TOL
+    assert achieved - best.baseline >= SHARE * (best.value - best.baseline)
+    assert abs(res.value - achieved) <= 4 * res.stderr + 1e-9
+    assert best.gain > 0.05  # there is something to find: the SHARE check is not vacuous
+
+
+@pytest.mark.parametrize("adversary", [tabular_q_adversary, fitted_q_adversary])
+def test_loss_and_reward_are_exclusive_and_checked(adversary):
+    game, sigma, loss, _ = _instance(0)
+    sim, rec, rng = game.simulator(), policy_recommender(sigma), np.random.default_rng(0)
+    ok = dict(rng=rng, episodes=10, batch_size=5, eval_episodes=2)
+    with pytest.raises(ValidationError, match="exactly one objective"):
+        adversary(sim, rec, loss, 0, reward=lambda s, h, a: np.zeros(len(s)), **ok)
+    with pytest.raises(ValidationError, match="exactly one objective"):
+        adversary(sim, rec, agent=0, **ok)
+    with pytest.raises(ValidationError, match="reward must be callable"):
+        adversary(sim, rec, agent=0, reward=np.zeros(3), **ok)
+    with pytest.raises(ValidationError, match="agent"):
+        adversary(sim, rec, reward=lambda s, h, a: np.zeros(len(s)), **ok)
+    with pytest.raises(ValidationError, match=r"returned shape \(3,\)"):
+        adversary(sim, rec, agent=0, reward=lambda s, h, a: np.zeros(3), **ok)
+    with pytest.raises(ValidationError, match="nan at batch entry 0"):
+        adversary(sim, rec, agent=0, reward=lambda s, h, a: np.full(len(s), np.nan), **ok)

@@ -16,7 +16,8 @@ import scipy.sparse as sp
 
 import regretgap as rg
 from regretgap.games.random import random_game
-from regretgap.simulator import TableSimulator, check_simulator, game_utilities
+from regretgap.simulator import TableSimulator, check_simulator
+from regretgap.utilities import game_utilities
 
 Z = 5.0
 

@@ -5,6 +5,8 @@ for the API and docs/MATH.md conventions (agent 0 slowest in the flat joint acti
 ``h = 0..H-1``).
 """
 
+from typing import Any
+
 from regretgap.data import (
     Demonstrations,
     MonteCarloEstimate,
@@ -60,9 +62,27 @@ from regretgap.policies import (
     uniform_policy,
 )
 from regretgap.policy_classes import LogLinear, PolicyClass, Tabular
-from regretgap.simulator import Simulator, Utilities, game_utilities
+from regretgap.simulator import Simulator
 
 __version__ = "0.1.0"
+
+# The evaluation-only utilities (regretgap.utilities) are exported lazily: importing the
+# package, as every submodule import does (e.g. a sampled learner's ``import
+# regretgap.sampled.adversary``), must not load what only evaluation may read.
+_UTILITIES = ("Utilities", "game_utilities")
+
+
+def __getattr__(name: str) -> Any:
+    if name in _UTILITIES:
+        from regretgap import utilities
+
+        return getattr(utilities, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_UTILITIES))
+
 
 __all__ = [
     "DEVIATION_KINDS",

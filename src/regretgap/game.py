@@ -284,7 +284,7 @@ class MarkovGame:
         Returns:
             A :class:`regretgap.simulator.TableSimulator` sampling with the CSR transitions;
             it holds no reference to this game or its rewards (those are read through
-            :func:`regretgap.simulator.game_utilities`, by evaluation only).
+            :func:`regretgap.utilities.game_utilities`, by evaluation only).
         """
         from regretgap.simulator import table_simulator  # lazy: simulator imports game
 

@@ -1,11 +1,11 @@
 """Games given as code: a vectorised, reward-free simulator interface (issue 9, item 1).
 
 A :class:`Simulator` is what a sampled learner may touch: it resets and steps batches of
-states and reports feature vectors, and it has no path to the agents' utilities. Utilities
-are a separate, evaluation-only :class:`Utilities` object (``reward(states, a) -> [n, m]``)
-that learners never receive. Every :class:`~regretgap.MarkovGame` gives both:
-``game.simulator(features)`` (a :class:`TableSimulator` over its CSR transitions ``T``,
-holding no reference to the game or its rewards) and :func:`game_utilities` ``(game)``.
+states and reports feature vectors, and it has no path to the agents' utilities. Every
+:class:`~regretgap.MarkovGame` gives one, ``game.simulator(features)`` (a
+:class:`TableSimulator` over its CSR transitions ``T``, holding no reference to the game).
+The utilities live apart, in the evaluation-only :mod:`regretgap.utilities`, which nothing
+here imports: what a learner may import never loads what evaluation reads.
 """
 
 from __future__ import annotations
@@ -59,21 +59,6 @@ class Simulator(Protocol):
     def step(self, states: Any, joint_actions: np.ndarray, rng: np.random.Generator) -> Any: ...
 
     def observe(self, states: Any, h: int) -> np.ndarray: ...
-
-
-@runtime_checkable
-class Utilities(Protocol):
-    """Evaluation-only per-agent rewards of a simulator's states (never given to learners).
-
-    Methods:
-        reward(states, joint_actions): ``r_i(s, a)`` for a states batch ``[n]`` and flat
-            joint actions ``[n]``, returned as ``[n, m]`` float64.
-    """
-
-    @property
-    def num_agents(self) -> int: ...
-
-    def reward(self, states: Any, joint_actions: np.ndarray) -> np.ndarray: ...
 
 
 # ---------------------------------------------------------------------------------------
@@ -274,42 +259,6 @@ def table_simulator(game: MarkovGame, features: Any = None) -> TableSimulator:
         horizon=game.horizon,
         features=_as_features(features, game.horizon, game.num_states),
     )
-
-
-@dataclass(frozen=True, eq=False)
-class TableUtilities:
-    """The rewards ``r[i, s, a]`` of a game, read by evaluation only (a :class:`Utilities`).
-
-    Attributes:
-        rewards: ``[m, S, A]``, read-only.
-    """
-
-    rewards: np.ndarray
-
-    @property
-    def num_agents(self) -> int:
-        """``m``."""
-        return int(self.rewards.shape[0])
-
-    def reward(self, states: np.ndarray, joint_actions: np.ndarray) -> np.ndarray:
-        """``r_i(s_k, a_k)`` for states ``[n]`` and flat joint actions ``[n]``, ``[n, m]``."""
-        s = np.asarray(states)
-        num_states, num_joint = self.rewards.shape[1:]
-        if s.ndim != 1 or s.dtype == bool or not np.issubdtype(s.dtype, np.integer):
-            raise ValidationError(f"states must be an [n] integer batch, got {s.shape} {s.dtype}")
-        if np.any((s < 0) | (s >= num_states)):
-            raise ValidationError(
-                f"states outside 0..{num_states - 1}: {s[(s < 0) | (s >= num_states)]}"
-            )
-        a = check_joint_actions(joint_actions, s.shape[0], num_joint)
-        return self.rewards[:, s, a].T.copy()
-
-
-def game_utilities(game: MarkovGame) -> TableUtilities:
-    """The evaluation-only :class:`TableUtilities` of ``game`` (keep it away from learners)."""
-    if not isinstance(game, MarkovGame):
-        raise ValidationError(f"game must be a MarkovGame, got {type(game).__name__}")
-    return TableUtilities(rewards=game.rewards)
 
 
 def check_simulator(sim: Any, *, rng: np.random.Generator, n: int = 2) -> int:

@@ -209,8 +209,7 @@ def verdict(results: list[tuple[dict, dict]]) -> list[Verdict]:
                 "J-BC",
                 "demonstrations leave most states unseen",
                 "log-linear gap < table gap",
-                f"regret gap {fmt(nums['mean'])} (log-linear) vs {fmt(nums['other_mean'])} "
-                "(table)",
+                f"regret gap {fmt(nums['mean'])} (log-linear) vs {fmt(nums['other_mean'])} (table)",
                 judge(ok),
                 "J-BC's 95% interval with the log-linear class lies entirely below its "
                 "interval with a table",
@@ -229,8 +228,7 @@ def verdict(results: list[tuple[dict, dict]]) -> list[Verdict]:
                 "BLADES's gap < DAgger's",
                 f"regret gap {fmt(nums['mean'])} (BLADES) vs {fmt(nums['other_mean'])} (DAgger)",
                 judge(ok),
-                "with the log-linear class, BLADES's 95% interval lies entirely below "
-                "DAgger's",
+                "with the log-linear class, BLADES's 95% interval lies entirely below DAgger's",
                 nums,
             )
         )
@@ -280,7 +278,7 @@ def render(results: list[tuple[dict, dict]], out: Path) -> str:
         f"## {TITLE}\n\n"
         f"Mean [95% CI] over {seeds} seeds. Sampled learners on the coordination game with "
         f"punishments (300 normal states, 2 x 100 punishment states, H = 5, 3 x 3 actions); "
-        f"policies tabulated and scored exactly. \"seen\" counts the distinct normal states "
+        f'policies tabulated and scored exactly. "seen" counts the distinct normal states '
         f"in the demonstrations.{note}\n\n"
         + md_table(
             ["learner", "class", "value gap", "regret gap", "queries", "seen"],

@@ -1,15 +1,21 @@
 """Sampled (simulator-based) counterparts of the exact core (issue 9).
 
 What lives here learns from a reward-free :class:`~regretgap.Simulator` and a mediator that
-samples recommendations; the exact core in :mod:`regretgap.evaluation` scores the results.
+samples recommendations; :mod:`regretgap.sampled.evaluation` (or the exact core in
+:mod:`regretgap.evaluation`) scores the results from the agents' utilities. The evaluation
+names are exported lazily: importing this package, or a learner in it, never loads
+:mod:`regretgap.utilities`.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from regretgap.sampled.adversary import (
     AdversaryResult,
     Deviation,
     Recommender,
+    as_recommender,
     fitted_q_adversary,
     policy_recommender,
     tabular_q_adversary,
@@ -29,21 +35,41 @@ from regretgap.sampled.policies import (
     ObservationTable,
 )
 
+# evaluation-only (they read Utilities): loaded on first access, see __getattr__
+_EVALUATION = ("GapEstimate", "RegretEstimate", "estimate_gaps", "estimate_regret")
+
 __all__ = [
     "AdversaryResult",
     "BudgetExhausted",
     "CountingExpert",
     "Deviation",
+    "GapEstimate",
     "JointPolicy",
     "LogLinearMediator",
     "MediatorPolicy",
     "ObservationTable",
     "Recommender",
+    "RegretEstimate",
     "Samples",
+    "as_recommender",
     "collect",
     "demonstrations",
+    "estimate_gaps",
+    "estimate_regret",
     "fitted_q_adversary",
     "from_demonstrations",
     "policy_recommender",
     "tabular_q_adversary",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EVALUATION:
+        from regretgap.sampled import evaluation
+
+        return getattr(evaluation, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EVALUATION))

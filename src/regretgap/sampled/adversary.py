@@ -1,7 +1,9 @@
 """A learned deviation adversary from samples (issue 9, item 3; paper section 3, Def. 3.1).
 
 For agent ``i`` it finds a deviation ``phi_i(h, obs, a_i) -> b`` maximising a per-state loss
-``sum_h E[l_h(s_h)]`` along the deviated roll-in ``pi_{sigma, phi_i}``, from a simulator and
+``sum_h E[l_h(s_h)]`` along the deviated roll-in ``pi_{sigma, phi_i}`` (or, given
+``reward=``, a per-step reward ``sum_h E[f_h(s_h, a_h)]`` of the joint action ``a_h``
+actually played, as an agent's own utility ``r_i(s, a)`` is), from a simulator and
 a mediator that samples joint recommendations only (no transition matrix, no rewards):
 tabular batch Q-learning when states are ints (:func:`tabular_q_adversary`), fitted Q
 iteration with a ridge regressor on features otherwise (:func:`fitted_q_adversary`). The
@@ -52,9 +54,9 @@ class AdversaryResult(NamedTuple):
             are enumerable (always for the tabular adversary; for the fitted one when the
             simulator has ``num_states``, e.g. a :class:`~regretgap.simulator.TableSimulator`);
             else ``None``. Score it exactly with :func:`regretgap.apply_deviation`.
-        value: Monte Carlo estimate of ``J = E[sum_h l_h(s_h)]`` under ``pi_{sigma, phi_i}``
-            from ``eval_episodes`` fresh episodes (not the Q estimate, which the max biases
-            upwards).
+        value: Monte Carlo estimate of ``J = E[sum_h l_h(s_h)]`` (``E[sum_h f_h(s_h, a_h)]``
+            given ``reward=``) under ``pi_{sigma, phi_i}`` from ``eval_episodes`` fresh
+            episodes (not the Q estimate, which the max biases upwards).
         stderr: its standard error (sample std / sqrt(eval_episodes)).
         q_value: the learned ``E_{s_0, a_i}[max_b Q_0(s_0, a_i, b)]`` on the evaluation
             episodes' first step (optimistic: the maximum of noisy estimates).
@@ -111,6 +113,39 @@ def policy_recommender(sigma: Any) -> Recommender:
     return recommend
 
 
+def as_recommender(policy: Any, sim: Any) -> Recommender:
+    """The :class:`Recommender` ``(states, h, rng) -> joint actions [n]`` of a mediator.
+
+    Args:
+        policy: one of
+            - an object with ``sample(features [n, d], rng) -> [n]`` (a mediator over
+              features): it recommends ``policy.sample(sim.observe(states, h), rng)``;
+            - a tabular ``[H, S, A]`` or ``[S, A]`` array: :func:`policy_recommender`;
+            - a :class:`Recommender` callable, returned as is.
+        sim: the :class:`~regretgap.Simulator` whose ``observe`` gives the features.
+
+    Raises:
+        ValidationError: ``policy`` is none of these, or ``sim`` has no ``observe``.
+    """
+    sample = getattr(policy, "sample", None)
+    if callable(sample):
+        if not callable(getattr(sim, "observe", None)):
+            raise ValidationError(f"{type(sim).__name__} has no observe(states, h) for features")
+
+        def recommend(states: Any, h: int, rng: np.random.Generator) -> np.ndarray:
+            return sample(sim.observe(states, h), rng)
+
+        return recommend
+    if isinstance(policy, (np.ndarray, list, tuple)):
+        return policy_recommender(policy)
+    if callable(policy):
+        return policy
+    raise ValidationError(
+        "policy must be a Recommender (states, h, rng) -> [n], an object with "
+        f"sample(features, rng) -> [n], or a tabular [H, S, A] array; got {type(policy).__name__}"
+    )
+
+
 # ---------------------------------------------------------------------------------------
 # input checks
 
@@ -121,19 +156,41 @@ def _check_count(name: str, value: Any, *, minimum: int = 1) -> int:
     return int(value)
 
 
+class _PlayedReward(NamedTuple):
+    """Internal marker: the objective is ``reward(states, h, played joint actions) -> [n]``."""
+
+    fn: Callable[[Any, int, np.ndarray], np.ndarray]
+
+
 def _check_common(
     sim: Any,
     recommend: Any,
     loss: Any,
+    reward: Any,
     agent: Any,
     rng: Any,
     episodes: Any,
     batch_size: Any,
     epsilon: Any,
     eval_episodes: Any,
-) -> tuple[int, int, int, float, int, np.ndarray | None]:
-    """Validate the shared arguments; return (agent, episodes, batch, eps, eval, loss table)."""
+) -> tuple[Any, int, int, int, float, int, np.ndarray | None]:
+    """Validate the shared arguments.
+
+    Returns:
+        ``(objective, agent, episodes, batch, eps, eval, loss table)``; ``objective`` is
+        ``loss`` or, given ``reward``, ``reward`` wrapped in :class:`_PlayedReward`.
+    """
     check_rng(rng)
+    if (loss is None) == (reward is None):
+        raise ValidationError(
+            "give exactly one objective: loss (a function of the state) or reward= "
+            "(a function of the state and the played joint action)"
+        )
+    if reward is not None and not callable(reward):
+        raise ValidationError(
+            f"reward must be callable reward(states, h, joint_actions) -> [n], "
+            f"got {type(reward).__name__}"
+        )
     episodes = _check_count("episodes (the training budget)", episodes)
     batch_size = _check_count("batch_size", batch_size)
     eval_episodes = _check_count("eval_episodes", eval_episodes)
@@ -146,10 +203,13 @@ def _check_common(
             raise ValidationError(f"{type(sim).__name__} is not a Simulator: it lacks {k!r}")
     sizes = tuple(sim.num_actions)
     if isinstance(agent, bool) or not isinstance(agent, (int, np.integer)):
-        raise ValidationError(f"agent must be an int, got {agent!r}")
+        raise ValidationError(f"agent (the deviating agent) must be an int, got {agent!r}")
     if not 0 <= agent < len(sizes):
         raise ValidationError(f"agent {agent} is outside 0..{len(sizes) - 1}")
     table = None
+    if reward is not None:
+        played = _PlayedReward(reward)
+        return played, int(agent), episodes, batch_size, float(epsilon), eval_episodes, None
     if not callable(loss):
         table = np.array(loss, dtype=np.float64)
         if table.ndim != 2 or table.shape[0] != sim.horizon:
@@ -164,7 +224,7 @@ def _check_common(
             raise ValidationError(
                 f"loss table has {table.shape[1]} states, the simulator has {num_states}"
             )
-    return int(agent), episodes, batch_size, float(epsilon), eval_episodes, table
+    return loss, int(agent), episodes, batch_size, float(epsilon), eval_episodes, table
 
 
 # ---------------------------------------------------------------------------------------
@@ -181,8 +241,22 @@ class _Batch(NamedTuple):
     ell: np.ndarray
 
 
-def _loss_at(loss: Any, table: np.ndarray | None, states: Any, h: int, n: int) -> np.ndarray:
-    """``l_h(s)`` for a batch, ``[n]`` float64 (checked)."""
+def _loss_at(
+    loss: Any, table: np.ndarray | None, states: Any, h: int, n: int, played: np.ndarray
+) -> np.ndarray:
+    """``l_h(s)`` (or ``f_h(s, a)`` of the played ``a [n]``) for a batch, ``[n]`` (checked)."""
+    if isinstance(loss, _PlayedReward):
+        out = np.asarray(loss.fn(states, h, played), dtype=np.float64)
+        if out.shape != (n,):
+            raise ValidationError(
+                f"reward(states, h={h}, joint_actions) returned shape {out.shape}, expected ({n},)"
+            )
+        if not np.all(np.isfinite(out)):
+            k = int(np.flatnonzero(~np.isfinite(out))[0])
+            raise ValidationError(
+                f"reward(states, h={h}, joint_actions) is {out[k]} at batch entry {k}"
+            )
+        return out
     if table is not None:
         s = np.asarray(states)
         if not np.issubdtype(s.dtype, np.integer) or np.any((s < 0) | (s >= table.shape[1])):
@@ -241,10 +315,11 @@ def _rollout(
         idx = list(np.unravel_index(a, sizes))
         a_i[:, h] = idx[agent]
         b[:, h] = choose(h, s, x, a_i[:, h])
-        ell[:, h] = _loss_at(loss, table, s, h, n)
+        idx[agent] = b[:, h]
+        played = np.ravel_multi_index(tuple(idx), sizes)  # also at h = H-1: it is scored
+        ell[:, h] = _loss_at(loss, table, s, h, n, played)
         if h < horizon - 1:
-            idx[agent] = b[:, h]
-            s = sim.step(s, np.ravel_multi_index(tuple(idx), sizes), rng)
+            s = sim.step(s, played, rng)
     x_all = np.stack(xs, axis=1) if features else None
     return _Batch(states=states_h, x=x_all, a_i=a_i, b=b, ell=ell)
 
@@ -333,9 +408,10 @@ def _table_deviation(table: np.ndarray) -> Deviation:
 def tabular_q_adversary(
     sim: Any,
     recommend: Callable[..., np.ndarray],
-    loss: Any,
-    agent: int,
+    loss: Any = None,
+    agent: int | None = None,
     *,
+    reward: Callable[[Any, int, np.ndarray], np.ndarray] | None = None,
     rng: np.random.Generator,
     episodes: int,
     batch_size: int = 250,
@@ -355,8 +431,13 @@ def tabular_q_adversary(
         recommend: the mediator, ``recommend(states, h, rng) -> joint actions [n]`` (e.g.
             :func:`policy_recommender` of a tabular ``[H, S, A]`` policy).
         loss: ``loss(states, h) -> [n]`` or a table ``ell[h, s]``, ``[H, S]``; summed over the
-            ``H`` steps and maximised.
-        agent: the deviating agent ``i``.
+            ``H`` steps and maximised. Give it or ``reward``, not both.
+        agent: the deviating agent ``i`` (required).
+        reward: instead of ``loss``, ``reward(states, h, joint_actions) -> [n]`` of the
+            flat joint actions ``[n]`` actually played (the deviation's ``b`` in agent ``i``'s
+            slot, the others' recommendations), e.g. agent ``i``'s own utility
+            ``r_i(s, a)``; ``Q_h(s, a_i, b)`` then averages ``f_h(s, (b, a_-i))`` over the
+            others' recommendations, as the exact :func:`regretgap.best_response` does.
         rng: the only source of randomness.
         episodes: training episodes (the sample budget; rounded up to whole batches).
         batch_size: episodes per batch between Q updates.
@@ -368,11 +449,12 @@ def tabular_q_adversary(
         :class:`AdversaryResult` with the table ``[H, S, n_i]``.
 
     Raises:
-        ValidationError: a budget below 1, a bad agent, epsilon outside [0, 1], a loss table
-            of the wrong shape or with NaN, states that are not ints in range.
+        ValidationError: a budget below 1, a bad agent, epsilon outside [0, 1], both or
+            neither of loss and reward, a loss table of the wrong shape or with NaN, a loss
+            or reward answering the wrong shape or NaN, states that are not ints in range.
     """
-    agent, episodes, batch_size, epsilon, eval_episodes, table = _check_common(
-        sim, recommend, loss, agent, rng, episodes, batch_size, epsilon, eval_episodes
+    loss, agent, episodes, batch_size, epsilon, eval_episodes, table = _check_common(
+        sim, recommend, loss, reward, agent, rng, episodes, batch_size, epsilon, eval_episodes
     )
     if num_states is None:
         num_states = getattr(sim, "num_states", None)
@@ -508,9 +590,10 @@ def _fitted_q(
 def fitted_q_adversary(
     sim: Any,
     recommend: Callable[..., np.ndarray],
-    loss: Any,
-    agent: int,
+    loss: Any = None,
+    agent: int | None = None,
     *,
+    reward: Callable[[Any, int, np.ndarray], np.ndarray] | None = None,
     rng: np.random.Generator,
     episodes: int,
     batch_size: int = 500,
@@ -534,7 +617,9 @@ def fitted_q_adversary(
         sim: a :class:`~regretgap.Simulator`; only ``observe`` features reach the regressor.
         recommend: ``recommend(states, h, rng) -> joint actions [n]``.
         loss: ``loss(states, h) -> [n]`` or a table ``[H, S]`` (int states).
-        agent: the deviating agent ``i``.
+        agent: the deviating agent ``i`` (required).
+        reward: instead of ``loss``, ``reward(states, h, joint_actions) -> [n]`` of the
+            played joint actions (see :func:`tabular_q_adversary`).
         rng: the only source of randomness.
         episodes: training episodes (rounded up to whole batches).
         batch_size: episodes per batch between refits.
@@ -551,8 +636,8 @@ def fitted_q_adversary(
         ValidationError: as :func:`tabular_q_adversary`, a negative or non-finite ridge, an
             unknown design, NaN features (naming step, entry and column).
     """
-    agent, episodes, batch_size, epsilon, eval_episodes, table = _check_common(
-        sim, recommend, loss, agent, rng, episodes, batch_size, epsilon, eval_episodes
+    loss, agent, episodes, batch_size, epsilon, eval_episodes, table = _check_common(
+        sim, recommend, loss, reward, agent, rng, episodes, batch_size, epsilon, eval_episodes
     )
     if (
         isinstance(ridge, bool)
