@@ -14,6 +14,13 @@ from regretgap.sampled.adversary import (
     policy_recommender,
     tabular_q_adversary,
 )
+from regretgap.sampled.blades import (
+    BladesHistory,
+    BladesResult,
+    blades,
+    blades_episodes_per_round,
+    dagger,
+)
 from regretgap.sampled.data import (
     BudgetExhausted,
     CountingExpert,
@@ -22,6 +29,7 @@ from regretgap.sampled.data import (
     demonstrations,
     from_demonstrations,
 )
+from regretgap.sampled.jbc import JBCHistory, JBCResult, jbc
 from regretgap.sampled.policies import (
     JointPolicy,
     LogLinearMediator,
@@ -31,19 +39,27 @@ from regretgap.sampled.policies import (
 
 __all__ = [
     "AdversaryResult",
+    "BladesHistory",
+    "BladesResult",
     "BudgetExhausted",
     "CountingExpert",
     "Deviation",
+    "JBCHistory",
+    "JBCResult",
     "JointPolicy",
     "LogLinearMediator",
     "MediatorPolicy",
     "ObservationTable",
     "Recommender",
     "Samples",
+    "blades",
+    "blades_episodes_per_round",
     "collect",
+    "dagger",
     "demonstrations",
     "fitted_q_adversary",
     "from_demonstrations",
+    "jbc",
     "policy_recommender",
     "tabular_q_adversary",
 ]
