@@ -309,6 +309,8 @@ def _never(states, h, rng):
                              validation_fraction=1.0), "validation_fraction"),
         (lambda s, p: blades(s, _never, rng=np.random.default_rng(0), policy=p,
                              adversary="greedy"), "adversary"),
+        (lambda s, p: blades(s, _never, rng=np.random.default_rng(0), policy=p,
+                             adversary="tabular"), "no num_states"),
         (lambda s, p: dagger(s, _never, rng=np.random.default_rng(0),
                              policy=ObservationTable((3, 3))), "num_actions"),
         (lambda s, p: dagger(s, _never, rng=0, policy=p), "Generator"),
@@ -340,3 +342,30 @@ def test_expert_answers_outside_the_joint_actions_name_the_step() -> None:
         dagger(sim, liar, rng=np.random.default_rng(0), policy=ObservationTable((2, 2)))
     with pytest.raises(ValidationError, match=r"expert's answer at h = 1"):
         blades(sim, liar, rng=np.random.default_rng(0), policy=ObservationTable((2, 2)))
+
+
+class _Forgetful(ObservationTable):
+    """A class whose fit on more than ``limit`` samples forgets everything (uniform)."""
+
+    limit = 1300
+
+    def fit(self, features, actions, weights=None, *, rng):
+        if len(actions) > self.limit:
+            return super().fit(np.zeros((0, 1)), np.zeros(0, dtype=np.int64), rng=rng)
+        return super().fit(features, actions, weights, rng=rng)
+
+
+def test_best_iterate_is_the_least_held_out_disagreement() -> None:
+    """Theorem 4.5, H = 4: 800 demonstrated samples, 77 of a round's 96 episodes (x 4 steps)
+    kept for fitting, so the iterates fit 800, 1108 and 1416 samples. Iterate 1 has learned
+    s_1; iterate 2 forgets everything; iterate 0 is uniform at s_1, which every round's
+    held-out answers visit. The best is iterate 1, not the last."""
+    c, _, demos = _t45(4)
+    res = blades(
+        c.game.simulator(), policy_recommender(c.expert), rng=np.random.default_rng(2),
+        policy=_Forgetful((3, 3)), demos=demos, rounds=2, rollouts=16,
+        adversary_episodes=32, adversary_batch=16,
+    )  # fmt: skip
+    v = res.history.validation
+    assert res.best_round == 1 and v[1] < v[0] < v[2]
+    np.testing.assert_array_equal(res.policy.table(c.game)[1, 1], c.expert[1])

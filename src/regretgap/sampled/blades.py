@@ -331,6 +331,11 @@ def blades(
         sim, expert, rng, policy, demos, rounds, query_budget, validation_fraction, per_round
     )
     tabular = adversary == "tabular"
+    if tabular and getattr(sim, "num_states", None) is None:
+        raise ValidationError(
+            f"adversary='tabular' needs a simulator with num_states and int states; "
+            f"{type(sim).__name__} has no num_states (use 'fitted' or 'auto')"
+        )
     if adversary == "auto" and getattr(sim, "num_states", None) is not None:
         tabular = np.issubdtype(np.asarray(sim.reset(rng, 1)).dtype, np.integer)
     learn = tabular_q_adversary if tabular else fitted_q_adversary
