@@ -20,6 +20,13 @@ from regretgap.sampled.adversary import (
     policy_recommender,
     tabular_q_adversary,
 )
+from regretgap.sampled.blades import (
+    BladesHistory,
+    BladesResult,
+    blades,
+    blades_episodes_per_round,
+    dagger,
+)
 from regretgap.sampled.data import (
     BudgetExhausted,
     CountingExpert,
@@ -28,6 +35,7 @@ from regretgap.sampled.data import (
     demonstrations,
     from_demonstrations,
 )
+from regretgap.sampled.jbc import JBCHistory, JBCResult, jbc
 from regretgap.sampled.policies import (
     JointPolicy,
     LogLinearMediator,
@@ -40,10 +48,14 @@ _EVALUATION = ("GapEstimate", "RegretEstimate", "estimate_gaps", "estimate_regre
 
 __all__ = [
     "AdversaryResult",
+    "BladesHistory",
+    "BladesResult",
     "BudgetExhausted",
     "CountingExpert",
     "Deviation",
     "GapEstimate",
+    "JBCHistory",
+    "JBCResult",
     "JointPolicy",
     "LogLinearMediator",
     "MediatorPolicy",
@@ -52,12 +64,16 @@ __all__ = [
     "RegretEstimate",
     "Samples",
     "as_recommender",
+    "blades",
+    "blades_episodes_per_round",
     "collect",
+    "dagger",
     "demonstrations",
     "estimate_gaps",
     "estimate_regret",
     "fitted_q_adversary",
     "from_demonstrations",
+    "jbc",
     "policy_recommender",
     "tabular_q_adversary",
 ]

@@ -90,7 +90,8 @@ def concat(parts: list[Samples]) -> Samples:
 
 def check_samples_set(samples: Any, *, name: str = "demos") -> Samples:
     """Validate a :class:`Samples` (or a 4-tuple of its arrays); shapes, dtypes, finiteness."""
-    if not isinstance(samples, tuple) or len(samples) != 4:
+    # tuple.__len__: Samples overrides len() to count samples, not fields
+    if not isinstance(samples, tuple) or tuple.__len__(samples) != 4:
         raise ValidationError(
             f"{name} must be Samples(features, actions, steps, episodes), "
             f"got {type(samples).__name__}"
