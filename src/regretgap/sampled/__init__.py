@@ -6,6 +6,8 @@ samples recommendations; the exact core in :mod:`regretgap.evaluation` scores th
 
 from __future__ import annotations
 
+from typing import Any
+
 from regretgap.sampled.adversary import (
     AdversaryResult,
     Deviation,
@@ -47,3 +49,13 @@ __all__ = [
     "policy_recommender",
     "tabular_q_adversary",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # NeuralMediator needs the [torch] extra: import it on first use, so that the rest of
+    # regretgap.sampled imports without torch (it is not in __all__ for the same reason)
+    if name == "NeuralMediator":
+        from regretgap.sampled.neural import NeuralMediator
+
+        return NeuralMediator
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
