@@ -15,6 +15,7 @@ import pytest
 torch = pytest.importorskip("torch")
 
 import regretgap as rg  # noqa: E402
+import regretgap.sampled  # noqa: E402
 from regretgap.errors import ValidationError  # noqa: E402
 from regretgap.games.random import random_game  # noqa: E402
 from regretgap.sampled import MediatorPolicy  # noqa: E402
@@ -47,6 +48,7 @@ def _random_fit(autoregressive: bool, seed: int = 0, **kw) -> tuple[NeuralMediat
 def test_protocol_unfitted_is_uniform_and_fit_leaves_the_receiver(autoregressive) -> None:
     pol = NeuralMediator(SIZES, autoregressive=autoregressive, **SMALL)
     assert isinstance(pol, MediatorPolicy)
+    assert rg.sampled.NeuralMediator is NeuralMediator  # the lazy export
     rng = np.random.default_rng(0)
     x = rng.normal(size=(4, 3))
     np.testing.assert_allclose(pol.probs(x), np.full((4, 12), 1 / 12))
