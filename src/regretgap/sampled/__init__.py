@@ -84,8 +84,14 @@ def __getattr__(name: str) -> Any:
         from regretgap.sampled import evaluation
 
         return getattr(evaluation, name)
+    # NeuralMediator needs the [torch] extra: import it on first use, so that the rest of
+    # regretgap.sampled imports without torch (it is not in __all__ for the same reason)
+    if name == "NeuralMediator":
+        from regretgap.sampled.neural import NeuralMediator
+
+        return NeuralMediator
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_EVALUATION))
+    return sorted(set(globals()) | set(_EVALUATION) | {"NeuralMediator"})
