@@ -22,6 +22,7 @@ from regretgap.sampled.data import (
     demonstrations,
     from_demonstrations,
 )
+from regretgap.sampled.malice import MaliceHistory, MaliceResult, alice, malice
 from regretgap.sampled.policies import (
     JointPolicy,
     LogLinearMediator,
@@ -36,14 +37,18 @@ __all__ = [
     "Deviation",
     "JointPolicy",
     "LogLinearMediator",
+    "MaliceHistory",
+    "MaliceResult",
     "MediatorPolicy",
     "ObservationTable",
     "Recommender",
     "Samples",
+    "alice",
     "collect",
     "demonstrations",
     "fitted_q_adversary",
     "from_demonstrations",
+    "malice",
     "policy_recommender",
     "tabular_q_adversary",
 ]
