@@ -45,6 +45,9 @@ ADVERSARIES = ("auto", "tabular", "fitted")
 #: features the estimate is the empirical distribution up to a factor ``n / (n + ridge)``).
 EXPERT_RIDGE = 1e-8
 
+#: Probability floor of the held-out log-loss (an unseen action costs -log(1e-12) = 27.6).
+LOG_FLOOR = 1e-12
+
 #: Probability floor below which an estimated expert distribution counts as "no data".
 NO_DATA = 1e-6
 
@@ -60,8 +63,9 @@ class MaliceHistory(NamedTuple):
             demonstrations in the round.
         ess: the effective sample size ``(sum_j w_j)^2 / sum_j w_j^2`` of the round's weights
             over the training demonstration samples ``j`` (out of ``len(train)``).
-        validation: every iterate's weighted TV loss on the held-out demonstrations
-            (``rounds + 1``, the J-BC iterate first); see :func:`malice`.
+        validation: every iterate's weighted log-loss on the held-out demonstrations
+            (``rounds + 1``, the J-BC iterate first; not TV as in the exact learner): see
+            :func:`malice`.
     """
 
     loss: tuple[float, ...]
@@ -92,6 +96,11 @@ def _check_count(name: str, value: Any) -> int:
 
 def _check_sim(sim: Any) -> tuple[tuple[int, ...], int]:
     """``(num_actions, H)`` of a reward-free simulator (a game is refused: it holds rewards)."""
+    if hasattr(sim, "rewards") or hasattr(sim, "reward"):
+        raise ValidationError(
+            f"{type(sim).__name__} carries rewards: learners take a reward-free Simulator "
+            "such as game.simulator(features)"
+        )
     missing = [
         k for k in ("num_actions", "horizon", "reset", "step", "observe") if not hasattr(sim, k)
     ]
@@ -99,11 +108,6 @@ def _check_sim(sim: Any) -> tuple[tuple[int, ...], int]:
         raise ValidationError(
             f"{type(sim).__name__} is not a Simulator: it lacks {missing} "
             "(pass game.simulator(features), never a game)"
-        )
-    if hasattr(sim, "rewards") or hasattr(sim, "reward"):
-        raise ValidationError(
-            f"{type(sim).__name__} carries rewards: learners take a reward-free Simulator "
-            "such as game.simulator(features)"
         )
     sizes = tuple(sim.num_actions)
     horizon = sim.horizon
@@ -122,15 +126,11 @@ def _check_policy(policy: Any, sizes: tuple[int, ...], name: str) -> MediatorPol
     return policy
 
 
-def _check_demos(demos: Any, sizes: tuple[int, ...], horizon: int, d: int) -> Samples:
+def _check_demos(demos: Any, sizes: tuple[int, ...], horizon: int) -> Samples:
+    """Validated demonstrations: shapes, finite features, steps and actions in range."""
     # check_samples_set tests len(...) == 4, but Samples.__len__ counts samples: pass the
     # four fields as a plain tuple
-    fields = tuple.__iter__(demos) if isinstance(demos, tuple) else demos
-    s = check_samples_set(tuple(fields) if isinstance(demos, tuple) else demos, name="demos")
-    if s.features.shape[1] != d:
-        raise ValidationError(
-            f"demos.features have {s.features.shape[1]} columns, the simulator observes {d}"
-        )
+    s = check_samples_set(tuple(demos) if isinstance(demos, tuple) else demos, name="demos")
     if s.steps.max() >= horizon:
         raise ValidationError(f"demos.steps has h = {int(s.steps.max())} >= H = {horizon}")
     if s.actions.max() >= prod(sizes):
@@ -246,16 +246,14 @@ def _ess(w: np.ndarray) -> float:
     return float(w.sum()) ** 2 / sq if sq > 0 else 0.0
 
 
-def _weighted_tv(
-    expert: _ExpertEstimate, sigma: MediatorPolicy, samples: Samples, w: np.ndarray, horizon: int
+def _weighted_log_loss(
+    sigma: MediatorPolicy, samples: Samples, w: np.ndarray, horizon: int
 ) -> float:
-    """``sum_j w_j ell(x_j) / (E H)``: eq. 6's estimate with fixed weights on ``samples``."""
-    total = 0.0
-    for h in range(horizon):
-        rows = samples.steps == h
-        if rows.any():
-            total += float((w[rows] * _tv_loss(expert, sigma, samples.features[rows], h)).sum())
-    return total / (np.unique(samples.episodes).size * horizon)
+    """``- sum_j w_j log sigma(a_j | x_j) / (E H)``: the weighted loss FTL minimises, on
+    ``samples`` (probabilities floored at :data:`LOG_FLOOR` so a table stays finite)."""
+    p = np.exp(sigma.log_prob(samples.features, samples.actions))
+    nll = -np.log(np.maximum(p, LOG_FLOOR))
+    return float((w * nll).sum()) / (np.unique(samples.episodes).size * horizon)
 
 
 # ---------------------------------------------------------------------------------------
@@ -307,14 +305,18 @@ def _reweighting_loop(
         raise ValidationError(f"validation_fraction must be a number, got {validation_fraction!r}")
     if not 0 < validation_fraction < 1:
         raise ValidationError(f"validation_fraction must lie in (0, 1), got {validation_fraction}")
-    d = np.asarray(sim.observe(sim.reset(rng, 1), 0)).shape[-1]
-    demos = _check_demos(demos, sizes, horizon, d)
+    demos = _check_demos(demos, sizes, horizon)
+    # the split is the first draw from rng (documented: tests rebuild the J-BC iterate)
     train, held = demos.split(float(validation_fraction), rng)
+    d = np.asarray(sim.observe(sim.reset(rng, 1), 0), dtype=np.float64).shape[-1]
+    if demos.features.shape[1] != d:
+        raise ValidationError(
+            f"demos.features have {demos.features.shape[1]} columns, the simulator observes {d}"
+        )
 
     # --- iterate 0: J-BC; expert estimate from the training demonstrations
     expert = _ExpertEstimate(train, num_joint, horizon)
     iterates = [policy.fit(train.features, train.actions, rng=rng)]
-    held_expert = _ExpertEstimate(held, num_joint, horizon)
     total = np.zeros(len(train))  # follow-the-leader: the summed weights of every round
     losses, agents, weights_max, ess, validation = [], [], [], [], []
     # round n learns the deviation against iterate n, weights, scores iterate n on held-out
@@ -361,9 +363,9 @@ def _reweighting_loop(
             value, worst = float(np.concatenate(ell).sum()) / (rollouts * horizon), -1
         ratio = _fit_ratio(clf, train, rollin, horizon, rng)
         # eq. 6 for iterate n on held-out demonstrations, weighted by its own deviation's
-        # ratio (held-out TV against the held-out empirical expert)
+        # ratio, with the log-loss (not TV: see malice's docstring)
         held_w = ratio.weights(held, max_weight)
-        validation.append(_weighted_tv(held_expert, sigma, held, held_w, horizon))
+        validation.append(_weighted_log_loss(sigma, held, held_w, horizon))
         if n == rounds:
             break
         w = ratio.weights(train, max_weight)
@@ -406,9 +408,15 @@ def malice(
     classifier); ``sigma_{n+1} = argmin_sigma - sum_j (sum_{k <= n} w_k(x_j)) log sigma(a_j |
     x_j)`` over the training demonstrations (follow-the-leader on the weighted log-loss).
 
-    The best iterate minimises eq. 6 on the held-out demonstrations with TV against the
-    held-out empirical expert, weighted by the rounds' classifiers averaged (the same weights
-    for every iterate: a proxy for the exact learner's adversary re-run against each one).
+    The best iterate (Algorithm 1, line 13) minimises eq. 6 on the held-out demonstrations
+    with each iterate's own deviation: iterate ``n`` is scored with the weights of the
+    deviation learned against it in round ``n`` (one extra adversary pass scores the last
+    iterate), and with the log-loss ``- w_j log sigma(a_j | x_j)`` that follow-the-leader
+    minimises rather than TV. Two departures, both measured on Theorem 5.4's game: one
+    weight set averaged over rounds under-weights ``s_1`` (later rounds' deviations go
+    elsewhere) and picked J-BC; and the TV margin between the J-BC and the MALICE iterates
+    there is about 0.01 (exact: 0.107 against 0.099), below the noise of a plug-in TV on
+    200 held-out episodes, while the log-loss separates them clearly.
 
     With a class that does not share parameters across feature rows (e.g.
     :class:`~regretgap.sampled.ObservationTable` on features that determine the step), the
@@ -431,7 +439,8 @@ def malice(
         classifier: a two-class :class:`~regretgap.sampled.MediatorPolicy`, fitted once per
             step per round; default ``LogLinearMediator((2,))`` (logistic regression).
         max_weight: the cap of the density-ratio weights.
-        validation_fraction: share of the demonstration episodes held out.
+        validation_fraction: share of the demonstration episodes held out; the split is
+            ``demos.split(validation_fraction, rng)``, the first draw from ``rng``.
 
     Returns:
         :class:`MaliceResult`; ``history`` records each round's estimated loss and agent,

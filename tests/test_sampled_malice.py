@@ -1,0 +1,266 @@
+"""Sampled MALICE and ALICE (issue 9, item 4; paper Algorithm 1, eq. 6, Assumption 5.2).
+
+The exact core scores what the sampled learners return: their density ratios against
+``state_distribution`` of the expert and of ``apply_deviation``, their regret gaps against
+the exact :func:`regretgap.malice` / :func:`regretgap.alice` on Theorem 5.4's game.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import regretgap as rg
+from regretgap.errors import ValidationError
+from regretgap.games import Construction, theorem_5_4
+from regretgap.sampled import (
+    LogLinearMediator,
+    MaliceResult,
+    ObservationTable,
+    Samples,
+    alice,
+    collect,
+    from_demonstrations,
+    malice,
+    policy_recommender,
+)
+from regretgap.sampled.malice import _fit_ratio
+
+#: Theorem 5.4's game: H = 6 keeps the runs short; u' = 4 pays on the upper path.
+HORIZON, U = 6, 4
+
+
+def _game(beta: float) -> Construction:
+    return theorem_5_4(HORIZON, beta, 0.0, U)
+
+
+def _blocks(game: rg.MarkovGame) -> np.ndarray:
+    """Features ``[S, 2]``: ``s_0, s_1`` share one block, every other state the other (the
+    sampled form of the coverage family's shared-parameter class)."""
+    x = np.zeros((game.num_states, 2))
+    x[:2, 0] = 1.0
+    x[2:, 1] = 1.0
+    return x
+
+
+def _shared_class(game: rg.MarkovGame) -> rg.LogLinear:
+    """The exact log-linear class over the same blocks, ``phi [S, A, 2A]``."""
+    a_count = game.num_joint_actions
+    phi = np.zeros((game.num_states, a_count, 2 * a_count))
+    for s in range(game.num_states):
+        block = 0 if s < 2 else 1
+        phi[s, :, block * a_count : (block + 1) * a_count] = np.eye(a_count)
+    return rg.LogLinear(phi, l2=1e-4)
+
+
+# ---------------------------------------------------------------------------------------
+# the classifier's density ratio
+
+
+def test_classifier_weights_match_the_exact_state_distribution_ratio() -> None:
+    """``w_h(s)`` against ``d_h^{dev}(s) / d_{E,h}(s)`` on one-hot ``(h, s)`` features.
+
+    Agent 0 plays a2 whenever recommended a1, which sends every trajectory to ``s_1``: the
+    exact ratios are 1 (``s_0``), 5 (``s_1`` and the upper path), 5/9 (the lower path from
+    ``h = 2``) and 0 (the lower state at ``h = 1``). Tolerance: 4 standard errors of a ratio
+    of two frequencies from ``N`` episodes each, ``r sqrt(1/(N d_dev) + 1/(N d_E))``, on the
+    states with ``d_E >= 0.05``.
+    """
+    c = _game(0.1)
+    game, sim = c.game, c.game.simulator()
+    phi = np.broadcast_to(np.array([1, 1, 2]), (HORIZON, game.num_states, 3)).copy()
+    d_e = rg.state_distribution(game, c.expert)
+    d_dev = rg.state_distribution(game, rg.apply_deviation(game, c.expert, 0, phi))
+    rng = np.random.default_rng(0)
+    n = 4000
+    recommend = policy_recommender(c.expert)
+    demos = collect(sim, recommend, n, rng=rng)
+    rollin = collect(sim, recommend, n, rng=rng, agent=0, deviation=lambda h, s, a: phi[h, s, a])
+    ratio = _fit_ratio(LogLinearMediator((2,)), demos, rollin, HORIZON, rng)
+    states = np.arange(game.num_states)
+    probe = Samples(
+        np.concatenate([sim.observe(states, h) for h in range(HORIZON)]),
+        np.zeros(HORIZON * game.num_states, dtype=np.int64),
+        np.repeat(np.arange(HORIZON), game.num_states),
+        np.zeros(HORIZON * game.num_states, dtype=np.int64),
+    )
+    w = ratio.weights(probe, 1e3).reshape(HORIZON, game.num_states)
+    covered = d_e >= 0.05
+    exact = np.divide(d_dev, d_e, out=np.zeros_like(d_e), where=d_e > 0)
+    assert {round(float(r), 3) for r in exact[covered]} == {0.0, 0.556, 1.0, 5.0}
+    with np.errstate(divide="ignore", invalid="ignore"):
+        se = exact * np.sqrt(np.where(d_dev > 0, 1 / (n * d_dev), 0) + 1 / (n * d_e))
+    reached = covered & (d_dev > 0)
+    np.testing.assert_array_less(np.abs(w - exact)[reached], 4 * se[reached] + 1e-3)
+    np.testing.assert_array_less(w[covered & (d_dev == 0)], 0.01)
+    # clipping caps the ratio of 5 and leaves the others
+    capped = ratio.weights(probe, 2.0).reshape(HORIZON, game.num_states)
+    np.testing.assert_allclose(capped, np.minimum(w, 2.0))
+
+
+# ---------------------------------------------------------------------------------------
+# against the exact learners
+
+
+@pytest.fixture(scope="module")
+def coverage_runs() -> dict:
+    """Theorem 5.4's game at beta = 0.05 (the expert reaches s_1 w.p. 0.1), 1000
+    demonstrations shared by the exact and the sampled learners."""
+    c = _game(0.05)
+    game = c.game
+    sim = game.simulator(_blocks(game))
+    exact_demos = rg.as_demonstrations(
+        rg.sample_trajectories(game, c.expert, n=1000, rng=np.random.default_rng(0))
+    )
+    demos = from_demonstrations(sim, exact_demos)
+    cls = _shared_class(game)
+    out = {"game": game, "expert": c.expert, "sim": sim}
+    for name, fit in (("malice", rg.malice), ("alice", rg.alice)):
+        res = fit(game, exact_demos, rng=np.random.default_rng(1), rounds=3, policy_class=cls)
+        out[f"exact_{name}"] = rg.regret_gap(game, c.expert, res.policy)
+    policy = LogLinearMediator(game.num_actions)
+    out["malice"] = malice(
+        sim, demos, rng=np.random.default_rng(2), policy=policy, rounds=3, adversary_episodes=500
+    )
+    out["alice"] = alice(sim, demos, rng=np.random.default_rng(2), policy=policy, rounds=3)
+    for name in ("malice", "alice"):
+        out[f"sampled_{name}"] = rg.regret_gap(game, c.expert, out[name].policy.table(sim))
+    return out
+
+
+def test_sampled_malice_matches_exact_malice_and_beats_alice(coverage_runs) -> None:
+    """Theorem 5.4's game with a shared-parameter class: the exact MALICE's regret gap is
+    about 0.03, ALICE's about 0.8 (ALICE weighs s_1 by obedient play's 2 beta, MALICE by
+    the deviation's ~1). The sampled learners must land within 0.15 of the exact ones
+    (sampling noise in the weights moves the fitted s_0/s_1 mixture by a few percent, and
+    the gap multiplies that by u' - 2 over 1/(2 beta)), and sampled MALICE must stay well
+    below sampled ALICE."""
+    r = coverage_runs
+    assert r["exact_alice"] - r["exact_malice"] > 0.5  # the exact learners do differ
+    assert abs(r["sampled_malice"] - r["exact_malice"]) < 0.15
+    assert abs(r["sampled_alice"] - r["exact_alice"]) < 0.15
+    assert r["sampled_malice"] < r["sampled_alice"] - 0.4
+    # the adversary is agent 0 (a2 at s_0 reaches s_1); ALICE has none
+    assert set(r["malice"].history.agent) == {0}
+    assert r["alice"].history.agent == (-1, -1, -1)
+
+
+def test_history_records_weights_and_effective_sample_size(coverage_runs) -> None:
+    """``rounds`` entries of loss, agent, max weight and ESS, ``rounds + 1`` validation
+    scores, the best round their argmin; the deviation's weights concentrate on the few
+    demonstrations at s_1 (ratio 1/(2 beta) = 10) so MALICE's ESS is below ALICE's."""
+    for name in ("malice", "alice"):
+        res = coverage_runs[name]
+        assert isinstance(res, MaliceResult)
+        hist = res.history
+        assert len(hist.loss) == len(hist.agent) == len(hist.max_weight) == len(hist.ess) == 3
+        assert len(hist.validation) == 4
+        assert res.best_round == int(np.argmin(hist.validation))
+        assert all(0 <= v <= 1 for v in hist.loss)
+        assert all(v >= 0 for v in hist.validation)
+        assert all(0 < e <= 800 * HORIZON for e in hist.ess)  # at most the training samples
+    m, a = coverage_runs["malice"].history, coverage_runs["alice"].history
+    assert min(m.max_weight) > 5 and max(a.max_weight) < 5
+    assert max(m.ess) < min(a.ess)
+
+
+def test_weights_respect_max_weight() -> None:
+    c = _game(0.05)
+    sim = c.game.simulator(_blocks(c.game))
+    demos = collect(sim, policy_recommender(c.expert), 200, rng=np.random.default_rng(0))
+    res = malice(
+        sim,
+        demos,
+        rng=np.random.default_rng(1),
+        policy=LogLinearMediator(c.game.num_actions),
+        rounds=2,
+        rollouts=64,
+        adversary_episodes=250,
+        max_weight=1.5,
+    )
+    assert max(res.history.max_weight) <= 1.5
+    assert max(res.history.max_weight) == pytest.approx(1.5)  # the 1/(2 beta) ratio is cut
+
+
+# ---------------------------------------------------------------------------------------
+# a table: the weights cancel
+
+
+@pytest.mark.parametrize("learner", [malice, alice])
+def test_observation_table_returns_the_jbc_fit(learner) -> None:
+    """On one-hot ``(h, s)`` features each row's weights are one number, so the weighted
+    per-row frequencies are J-BC's (the exact learners' documented tabular behaviour)."""
+    c = _game(0.1)
+    sim = c.game.simulator()
+    demos = collect(sim, policy_recommender(c.expert), 300, rng=np.random.default_rng(0))
+    table = ObservationTable(c.game.num_actions)
+    kw = {"adversary_episodes": 250} if learner is malice else {}
+    res = learner(
+        sim, demos, rng=np.random.default_rng(3), policy=table, rounds=2, rollouts=64, **kw
+    )
+    train, _ = demos.split(0.2, np.random.default_rng(3))  # the split is rng's first draw
+    jbc = table.fit(train.features, train.actions, rng=np.random.default_rng(0))
+    np.testing.assert_allclose(res.policy.table(sim), jbc.table(sim), atol=1e-12)
+    assert max(res.history.max_weight) > 1  # the weights were not all equal
+
+
+# ---------------------------------------------------------------------------------------
+# bad input, all refused before any training
+
+
+def _setup() -> tuple:
+    c = _game(0.1)
+    sim = c.game.simulator()
+    demos = collect(sim, policy_recommender(c.expert), 20, rng=np.random.default_rng(0))
+    return c.game, sim, demos, LogLinearMediator(c.game.num_actions)
+
+
+def _with(demos: Samples, **fields: np.ndarray) -> Samples:
+    """``demos`` with some fields replaced (``Samples._replace`` trips on ``__len__``)."""
+    return Samples(**{**dict(zip(Samples._fields, tuple(demos), strict=True)), **fields})
+
+
+def _nan(demos: Samples) -> Samples:
+    x = demos.features.copy()
+    x[3, 1] = np.nan
+    return _with(demos, features=x)
+
+
+BAD = [
+    (lambda g, s, d, p: dict(sim=g), "reward"),
+    (lambda g, s, d, p: dict(rng=0), "Generator"),
+    (lambda g, s, d, p: dict(rounds=0), "rounds"),
+    (lambda g, s, d, p: dict(rollouts=0), "rollouts"),
+    (lambda g, s, d, p: dict(adversary_episodes=0), "adversary_episodes"),
+    (lambda g, s, d, p: dict(adversary="greedy"), "adversary"),
+    (lambda g, s, d, p: dict(policy=rg.Tabular()), "MediatorPolicy"),
+    (lambda g, s, d, p: dict(policy=LogLinearMediator((2, 2))), "num_actions"),
+    (lambda g, s, d, p: dict(classifier=LogLinearMediator((3,))), "classifier"),
+    (lambda g, s, d, p: dict(classifier=object()), "classifier"),
+    (lambda g, s, d, p: dict(max_weight=0.0), "max_weight"),
+    (lambda g, s, d, p: dict(max_weight=float("inf")), "max_weight"),
+    (lambda g, s, d, p: dict(validation_fraction=1.0), "validation_fraction"),
+    (lambda g, s, d, p: dict(demos=_nan(d)), "features"),
+    (lambda g, s, d, p: dict(demos=d.take(d.episodes == 0)), "2 episodes"),
+    (lambda g, s, d, p: dict(demos=_with(d, steps=d.steps + 1)), "steps"),
+    (lambda g, s, d, p: dict(demos=_with(d, actions=d.actions + 9)), "actions"),
+    (lambda g, s, d, p: dict(demos=_with(d, features=d.features[:, :3])), "columns"),
+    (lambda g, s, d, p: dict(demos=(1, 2)), "demos"),
+]
+
+
+@pytest.mark.parametrize("change, message", BAD)
+def test_bad_input_is_refused_before_training(change, message) -> None:
+    game, sim, demos, policy = _setup()
+    kwargs = dict(sim=sim, demos=demos, rng=np.random.default_rng(0), policy=policy)
+    kwargs.update(change(game, sim, demos, policy))
+    with pytest.raises(ValidationError, match=message):
+        malice(kwargs.pop("sim"), kwargs.pop("demos"), **kwargs)
+
+
+def test_alice_refuses_bad_input_too() -> None:
+    _, sim, demos, policy = _setup()
+    with pytest.raises(ValidationError, match="rollouts"):
+        alice(sim, demos, rng=np.random.default_rng(0), policy=policy, rollouts=0)
+    with pytest.raises(ValidationError, match="Generator"):
+        alice(sim, demos, rng=np.random.RandomState(0), policy=policy)
