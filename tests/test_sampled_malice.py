@@ -63,8 +63,8 @@ def test_classifier_weights_match_the_exact_state_distribution_ratio() -> None:
     Agent 0 plays a2 whenever recommended a1, which sends every trajectory to ``s_1``: the
     exact ratios are 1 (``s_0``), 5 (``s_1`` and the upper path), 5/9 (the lower path from
     ``h = 2``) and 0 (the lower state at ``h = 1``). Tolerance: 4 standard errors of a ratio
-    of two frequencies from ``N`` episodes each, ``r sqrt(1/(N d_dev) + 1/(N d_E))``, on the
-    states with ``d_E >= 0.05``.
+    of two frequencies, ``r sqrt(1/(N_dev d_dev) + 1/(N_E d_E))``, on the states with
+    ``d_E >= 0.05``. Mutations caught: weights inverted, the prior ``N_E / N_dev`` dropped.
     """
     c = _game(0.1)
     game, sim = c.game, c.game.simulator()
@@ -72,10 +72,12 @@ def test_classifier_weights_match_the_exact_state_distribution_ratio() -> None:
     d_e = rg.state_distribution(game, c.expert)
     d_dev = rg.state_distribution(game, rg.apply_deviation(game, c.expert, 0, phi))
     rng = np.random.default_rng(0)
-    n = 4000
+    n_e, n_dev = 4000, 2500  # unequal, so the prior correction N_demo / N_roll matters
     recommend = policy_recommender(c.expert)
-    demos = collect(sim, recommend, n, rng=rng)
-    rollin = collect(sim, recommend, n, rng=rng, agent=0, deviation=lambda h, s, a: phi[h, s, a])
+    demos = collect(sim, recommend, n_e, rng=rng)
+    rollin = collect(
+        sim, recommend, n_dev, rng=rng, agent=0, deviation=lambda h, s, a: phi[h, s, a]
+    )
     ratio = _fit_ratio(LogLinearMediator((2,)), demos, rollin, HORIZON, rng)
     states = np.arange(game.num_states)
     probe = Samples(
@@ -89,7 +91,7 @@ def test_classifier_weights_match_the_exact_state_distribution_ratio() -> None:
     exact = np.divide(d_dev, d_e, out=np.zeros_like(d_e), where=d_e > 0)
     assert {round(float(r), 3) for r in exact[covered]} == {0.0, 0.556, 1.0, 5.0}
     with np.errstate(divide="ignore", invalid="ignore"):
-        se = exact * np.sqrt(np.where(d_dev > 0, 1 / (n * d_dev), 0) + 1 / (n * d_e))
+        se = exact * np.sqrt(np.where(d_dev > 0, 1 / (n_dev * d_dev), 0) + 1 / (n_e * d_e))
     reached = covered & (d_dev > 0)
     np.testing.assert_array_less(np.abs(w - exact)[reached], 4 * se[reached] + 1e-3)
     np.testing.assert_array_less(w[covered & (d_dev == 0)], 0.01)
