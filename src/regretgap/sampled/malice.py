@@ -192,20 +192,21 @@ def _tv_loss(expert: _ExpertEstimate, sigma: MediatorPolicy, x: np.ndarray, h: i
 
 
 class _RatioClassifiers(NamedTuple):
-    """One classifier per step and the prior correction ``N_demo,h / N_roll,h``."""
+    """Per step: the feature columns used, the classifier, and ``N_demo,h / N_roll,h``."""
 
-    fitted: list[MediatorPolicy | None]
+    fitted: list[tuple[np.ndarray, MediatorPolicy] | None]
     prior: np.ndarray  # [H]
 
     def weights(self, samples: Samples, max_weight: float) -> np.ndarray:
         """``w_h(x_j) = min(P(1|x_j) / P(0|x_j) * prior_h, max_weight)``, ``[n]``."""
         w = np.zeros(len(samples))
         log_cap = np.log(max_weight)
-        for h, clf in enumerate(self.fitted):
+        for h, fit in enumerate(self.fitted):
             rows = samples.steps == h
-            if clf is None or not rows.any():
+            if fit is None or not rows.any():
                 continue
-            x = samples.features[rows]
+            active, clf = fit
+            x = samples.features[rows][:, active]
             n = x.shape[0]
             lp1 = clf.log_prob(x, np.ones(n, dtype=np.int64))
             lp0 = clf.log_prob(x, np.zeros(n, dtype=np.int64))
@@ -224,8 +225,12 @@ def _fit_ratio(
     horizon: int,
     rng: np.random.Generator,
 ) -> _RatioClassifiers:
-    """Per-step classifiers: roll-in (label 1) against demonstrations (label 0)."""
-    fitted: list[MediatorPolicy | None] = []
+    """Per-step classifiers: roll-in (label 1) against demonstrations (label 0).
+
+    Each sees only the feature columns not identically zero at its step (on the one-hot of
+    ``(h, s)``: ``S`` of ``H S``), which a log-linear fit would give weight 0 anyway.
+    """
+    fitted: list[tuple[np.ndarray, MediatorPolicy] | None] = []
     prior = np.ones(horizon)
     for h in range(horizon):
         xd = demos.features[demos.steps == h]
@@ -234,8 +239,9 @@ def _fit_ratio(
             fitted.append(None)
             continue
         x = np.concatenate([xd, xr])
+        active = np.flatnonzero(np.any(x != 0, axis=0))
         labels = np.concatenate([np.zeros(xd.shape[0]), np.ones(xr.shape[0])]).astype(np.int64)
-        fitted.append(classifier.fit(x, labels, rng=rng))
+        fitted.append((active, classifier.fit(x[:, active], labels, rng=rng)))
         prior[h] = xd.shape[0] / xr.shape[0]
     return _RatioClassifiers(fitted, prior)
 
