@@ -157,6 +157,35 @@ def test_sampled_malice_matches_exact_malice_and_beats_alice(coverage_runs) -> N
     assert r["alice"].history.agent == (-1, -1, -1)
 
 
+@pytest.mark.parametrize("seed", [2, 5])
+def test_first_round_loss_is_the_exact_eq_6_loss_of_the_jbc_iterate(seed) -> None:
+    """Round 1 scores the J-BC iterate: its loss is the exact ``malice_loss`` (eq. 6 with TV
+    against the training demonstrations' empirical expert, 0 where uncovered) and
+    ``alice_loss`` of that iterate, up to the adversary's Monte Carlo error (256 episodes,
+    per-step losses in [0, 1]: 0.015 is several standard errors). The block features give
+    each step's states sharing a block the same expert, so the TV estimate is exact."""
+    from regretgap.learners.malice import alice_loss, malice_loss
+
+    c = _game(0.05)
+    game = c.game
+    sim = game.simulator(_blocks(game))
+    exact_demos = rg.as_demonstrations(
+        rg.sample_trajectories(game, c.expert, n=1000, rng=np.random.default_rng(0))
+    )
+    demos = from_demonstrations(sim, exact_demos)
+    policy = LogLinearMediator(game.num_actions)
+    m = malice(
+        sim, demos, rng=np.random.default_rng(seed), policy=policy, rounds=1, adversary_episodes=500
+    )
+    a = alice(sim, demos, rng=np.random.default_rng(seed), policy=policy, rounds=1)
+    train, _ = demos.split(0.2, np.random.default_rng(seed))
+    kept = np.unique(train.episodes)
+    counts = rg.Demonstrations(exact_demos.states[kept], exact_demos.actions[kept]).counts(game)
+    jbc = policy.fit(train.features, train.actions, rng=np.random.default_rng(0)).table(sim)
+    assert m.history.loss[0] == pytest.approx(malice_loss(game, jbc, counts)[0], abs=0.015)
+    assert a.history.loss[0] == pytest.approx(alice_loss(game, jbc, counts), abs=0.015)
+
+
 def test_history_records_weights_and_effective_sample_size(coverage_runs) -> None:
     """``rounds`` entries of loss, agent, max weight and ESS, ``rounds + 1`` validation
     scores, the best round their argmin; the deviation's weights concentrate on the few
