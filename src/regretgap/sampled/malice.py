@@ -23,6 +23,20 @@ deviation reaches states the demonstrations (almost) never visit, the classifier
 blows up; it is clipped at ``max_weight`` and the collapse of the effective sample size in
 ``history.ess`` is the sampled symptom of the assumption failing (the exact MALICE raises
 :class:`~regretgap.CoverageError` instead; there is no state enumeration to do that here).
+
+Choices, with their reasons:
+
+- ``ell`` is TV against a regressed expert, not the per-sample disagreement
+  ``1 - sigma_n(a_j | x_j)``: the latter estimates ``1 - <sigma_E, sigma_n>``, which is
+  ``1 - |sigma_E|^2 > 0`` even at ``sigma_n = sigma_E`` where the expert randomises (the
+  adversary then chases the expert's own randomness, and the recorded loss is not eq. 6's);
+  with TV the first round's loss matches the exact ``malice_loss`` (tests).
+- One classifier per step on ``x`` rather than one on ``[x, onehot(h)]``: the same as
+  interacting every feature with the step, so the ratio is ``d_h^{dev}(x) / d_{E,h}(x)``
+  even when the features do not encode ``h``.
+- The ratio is over features, not states: the policy and ``ell`` are functions of ``x``,
+  so ``E_{d^{dev}}[ell(x)] = E_{d_E}[w(x) ell(x)]`` holds with the feature-level ratio.
+- Best iterate: see :func:`malice` (each iterate's own deviation; log-loss, not TV).
 """
 
 from __future__ import annotations
