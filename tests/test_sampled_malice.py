@@ -143,14 +143,15 @@ def coverage_runs() -> dict:
 def test_sampled_malice_matches_exact_malice_and_beats_alice(coverage_runs) -> None:
     """Theorem 5.4's game with a shared-parameter class: the exact MALICE's regret gap is
     about 0.03, ALICE's about 0.8 (ALICE weighs s_1 by obedient play's 2 beta, MALICE by
-    the deviation's ~1). The sampled learners must land within 0.15 of the exact ones
-    (sampling noise in the weights moves the fitted s_0/s_1 mixture by a few percent, and
-    the gap multiplies that by u' - 2 over 1/(2 beta)), and sampled MALICE must stay well
-    below sampled ALICE."""
+    the deviation's ~1). The sampled learners must land within 0.15 (MALICE) and 0.2
+    (ALICE) of the exact ones: over 2 data sets x 5 learner seeds the largest distances were
+    0.10 and 0.13 (sampling noise in the weights moves the fitted s_0/s_1 mixture by a few
+    percent, and the gap multiplies that by u' - 2 over 1/(2 beta)); sampled MALICE must
+    stay well below sampled ALICE (the smallest margin seen was 0.6)."""
     r = coverage_runs
     assert r["exact_alice"] - r["exact_malice"] > 0.5  # the exact learners do differ
     assert abs(r["sampled_malice"] - r["exact_malice"]) < 0.15
-    assert abs(r["sampled_alice"] - r["exact_alice"]) < 0.15
+    assert abs(r["sampled_alice"] - r["exact_alice"]) < 0.2
     assert r["sampled_malice"] < r["sampled_alice"] - 0.4
     # the adversary is agent 0 (a2 at s_0 reaches s_1); ALICE has none
     assert set(r["malice"].history.agent) == {0}
