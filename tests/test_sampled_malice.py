@@ -366,3 +366,30 @@ def test_alice_refuses_bad_input_too() -> None:
         alice(sim, demos, rng=np.random.default_rng(0), policy=policy, rollouts=0)
     with pytest.raises(ValidationError, match="Generator"):
         alice(sim, demos, rng=np.random.RandomState(0), policy=policy)
+
+
+def test_the_learners_import_nothing_that_holds_rewards() -> None:
+    """Learners never read utilities: ``sampled.malice`` imports only the errors, the
+    simulator, the data and the sampled data, policies and adversary (no evaluation, no
+    utilities, no games)."""
+    import ast
+    from pathlib import Path
+
+    import regretgap.sampled.malice as module
+
+    tree = ast.parse(Path(module.__file__).read_text())
+    imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+    imported |= {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+    allowed = {
+        "__future__",
+        "math",
+        "typing",
+        "numpy",
+        "regretgap.errors",
+        "regretgap.simulator",
+        "regretgap.data",
+        "regretgap.sampled.data",
+        "regretgap.sampled.policies",
+        "regretgap.sampled.adversary",
+    }
+    assert imported <= allowed, imported - allowed
