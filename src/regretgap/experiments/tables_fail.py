@@ -45,6 +45,8 @@ CLASSES = ("table", "loglinear", "neural")
 CLASS_NAMES = {"table": "table", "loglinear": "log-linear", "neural": "neural"}
 #: The game is fixed across seeds (seed 0); the seeds vary data, roll-ins and fits.
 GAME_SEED = 0
+#: BLADES's per-round settings; DAgger rolls in as many episodes (equal queries).
+BLADES_ROUND = {"rollouts": 64, "adversary_episodes": 128, "adversary_batch": 64}
 
 
 @dataclass
@@ -53,14 +55,12 @@ class Args:
 
     demos: int = 40
     """Expert demonstrations (episodes of H steps) per run."""
-    budget: int = 6000
-    """Expert queries allowed to DAgger and BLADES (on top of the demonstrations)."""
     rounds: int = 3
     """Rounds of the iterative learners."""
     seeds: int = 5
     """Repetitions per (learner, class)."""
     quick: bool = False
-    """CI form: two seeds, a smaller budget."""
+    """CI form: two seeds, two rounds."""
 
 
 def torch_missing() -> str | None:
@@ -82,7 +82,7 @@ def classes(learner: str) -> tuple[str, ...]:
 def runs(args: Args) -> list[RunSpec]:
     """One run per (learner, class, seed)."""
     seeds = 2 if args.quick else args.seeds
-    budget = 3000 if args.quick else args.budget
+    rounds = 2 if args.quick else args.rounds
     return [
         RunSpec(
             NAME,
@@ -90,8 +90,8 @@ def runs(args: Args) -> list[RunSpec]:
                 "learner": name,
                 "class": cls,
                 "demos": args.demos,
-                "budget": budget if name in FROM_QUERIES else 0,
-                "rounds": args.rounds,
+                "budget": query_budget(rounds) if name in FROM_QUERIES else 0,
+                "rounds": rounds,
                 "seed": k,
             },
         )
@@ -160,16 +160,17 @@ def budget_split(name: str, budget: int, rounds: int) -> dict:
     """Roll-ins per round so that DAgger and BLADES spend the same queries per round.
 
     BLADES asks the expert at every step of its adversary's episodes and roll-ins, for each
-    of the ``m = 2`` agents: ``m (adversary_episodes + rollouts) H`` queries a round. DAgger
-    rolls in ``m (adversary_episodes + rollouts)`` obedient episodes, the same count.
+    agent (:func:`regretgap.sampled.blades_episodes_per_round`); DAgger rolls in that many
+    obedient episodes a round, so both spend ``budget / rounds`` queries a round.
     """
-    horizon, agents = case().game.horizon, 2
-    per_round = budget // (rounds * horizon * agents)
-    adversary = per_round // 2
-    rollouts = per_round - adversary
     if name == "blades":
-        return {"rollouts": rollouts, "adversary_episodes": adversary}
-    return {"rollouts": agents * per_round}
+        return dict(BLADES_ROUND)
+    return {"rollouts": sampled.blades_episodes_per_round(2, **BLADES_ROUND)}
+
+
+def query_budget(rounds: int) -> int:
+    """The budget of ``rounds`` BLADES rounds on this game: ``rounds * H * episodes``."""
+    return rounds * case().game.horizon * sampled.blades_episodes_per_round(2, **BLADES_ROUND)
 
 
 def _gaps(results: list[tuple[dict, dict]], learner: str, cls: str) -> list[float]:

@@ -36,6 +36,7 @@ from regretgap.sampled.data import (
     from_demonstrations,
 )
 from regretgap.sampled.jbc import JBCHistory, JBCResult, jbc
+from regretgap.sampled.malice import MaliceHistory, MaliceResult, alice, malice
 from regretgap.sampled.policies import (
     JointPolicy,
     LogLinearMediator,
@@ -58,11 +59,14 @@ __all__ = [
     "JBCResult",
     "JointPolicy",
     "LogLinearMediator",
+    "MaliceHistory",
+    "MaliceResult",
     "MediatorPolicy",
     "ObservationTable",
     "Recommender",
     "RegretEstimate",
     "Samples",
+    "alice",
     "as_recommender",
     "blades",
     "blades_episodes_per_round",
@@ -74,6 +78,7 @@ __all__ = [
     "fitted_q_adversary",
     "from_demonstrations",
     "jbc",
+    "malice",
     "policy_recommender",
     "tabular_q_adversary",
 ]
