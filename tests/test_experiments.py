@@ -229,3 +229,45 @@ def test_a_run_is_a_pure_function_of_its_key():
 def test_numbers_print_round_off_as_zero():
     assert fmt(-6.3e-223) == "0" and fmt(3e-10) == "0" and fmt(0.5) == "0.500"
     assert fmt(2e-5) == "2.00e-05" and fmt(None) == "n/a"
+
+
+# -- where tables fail (issue 9, item 6) ----------------------------------------------
+
+
+def test_tables_fail_verdicts_both_ways(suite):
+    from regretgap.experiments import tables_fail
+
+    res = suite["tables_fail"]
+    got = words(tables_fail.verdict(res))
+    assert got == {
+        ("Features generalise (issue 9)", "J-BC"): CONSISTENT,
+        ("Theorem 5.9 vs Theorem 4.5", "BLADES vs DAgger"): CONSISTENT,
+        ("Theorem 5.7", "MALICE"): NOT_APPLICABLE,
+    }
+    # the log-linear class no better than the table: features did not generalise
+    flat = doctor(res, setter(regret_gap=10.0), learner="jbc", **{"class": "loglinear"})
+    assert words(tables_fail.verdict(flat))[("Features generalise (issue 9)", "J-BC")] == (
+        INCONSISTENT
+    )
+    # BLADES no better than DAgger at equal queries
+    tie = doctor(res, setter(regret_gap=10.0), learner="blades", **{"class": "loglinear"})
+    assert words(tables_fail.verdict(tie))[("Theorem 5.9 vs Theorem 4.5", "BLADES vs DAgger")] == (
+        INCONSISTENT
+    )
+    # MALICE fixing the punishments it never saw would contradict the lack of coverage
+    fixed = doctor(res, setter(regret_gap=0.0), learner="malice")
+    assert words(tables_fail.verdict(fixed))[("Theorem 5.7", "MALICE")] == INCONSISTENT
+
+
+def test_tables_fail_learners_are_the_sampled_ones_at_equal_queries(suite):
+    """DAgger and BLADES spend the same queries; every learner saw the same demonstrations
+    and no punishment state was demonstrated (the setting of the verdicts)."""
+    from regretgap.experiments import tables_fail
+
+    res = suite["tables_fail"]
+    for seed in {c["seed"] for c, _ in res}:
+        dag = {m["queries"] for m in tables_fail.select(res, learner="dagger", seed=seed)}
+        bla = {m["queries"] for m in tables_fail.select(res, learner="blades", seed=seed)}
+        assert dag == bla and len(dag) == 1
+        seen = {m["seen_normal_states"] for m in tables_fail.select(res, seed=seed)}
+        assert len(seen) == 1 and 0 < seen.pop() < 300

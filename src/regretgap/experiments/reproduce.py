@@ -38,6 +38,7 @@ from regretgap.experiments import (
     openspiel_games,
     paper_checks,
     routing,
+    tables_fail,
 )
 from regretgap.experiments._suite import RunSpec
 from regretgap.experiments.report import write_report
@@ -52,6 +53,7 @@ MODULES = {
     routing.NAME: routing,
     fleets.NAME: fleets,
     openspiel_games.NAME: openspiel_games,
+    tables_fail.NAME: tables_fail,
 }
 
 SCHEMA = """

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from regretgap import sampled
-from regretgap.experiments._render import md_table
+from regretgap.experiments._render import md_table, pyplot, save_png
 from regretgap.experiments._suite import NAMES, RunSpec, measure
 from regretgap.experiments._verdict import (
     NOT_APPLICABLE,
@@ -114,7 +114,8 @@ def policy_class(name: str) -> Any:
     if name == "loglinear":
         return sampled.LogLinearMediator(NUM_ACTIONS, l2=1e-2)
     if name == "neural":
-        return sampled.NeuralMediator(NUM_ACTIONS)
+        # a larger step and warm starts: each refit continues from the last iterate
+        return sampled.NeuralMediator(NUM_ACTIONS, lr=1e-2, batch_size=512, warm_start=True)
     raise ValueError(f"unknown class {name!r}: expected one of {CLASSES}")
 
 
@@ -123,9 +124,13 @@ def execute(config: dict, seed: int) -> dict:
     pg = case()
     game = pg.game
     sim = game.simulator(pg.features)
-    rng = np.random.default_rng(seed)
     expert = sampled.policy_recommender(pg.expert)
-    demos = sampled.demonstrations(sim, expert, config["demos"], rng=rng)
+    # one demonstration set per seed, shared by every (learner, class): paired comparisons
+    demo_seed = RunSpec(NAME, {"demos": config["demos"], "seed": config["seed"]}).seed
+    demos = sampled.demonstrations(
+        sim, expert, config["demos"], rng=np.random.default_rng(demo_seed)
+    )
+    rng = np.random.default_rng(seed)
     cls = policy_class(config["class"])
     name = config["learner"]
     extra: dict = {}
@@ -273,6 +278,7 @@ def render(results: list[tuple[dict, dict]], out: Path) -> str:
                 ]
             )
     seeds = len({c["seed"] for c, _ in results})
+    plot(results, out / "tables_fail.png")
     skipped = torch_missing()
     note = f" The neural class was skipped: {skipped}." if skipped else ""
     return (
@@ -285,8 +291,40 @@ def render(results: list[tuple[dict, dict]], out: Path) -> str:
             ["learner", "class", "value gap", "regret gap", "queries", "seen"],
             rows,
         )
-        + "\n"
+        + "\n\n![value and regret gaps by learner and class](tables_fail.png)\n"
     )
+
+
+def plot(results: list[tuple[dict, dict]], path: Path) -> None:
+    """Grouped bars: value gap and regret gap per learner, one bar per class, 95% CIs."""
+    plt = pyplot()
+    learners = [n for n in FROM_DEMOS + FROM_QUERIES if select(results, learner=n)]
+    present = [c for c in CLASSES if any(cfg["class"] == c for cfg, _ in results)]
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.6), sharey=False)
+    width = 0.8 / max(len(present), 1)
+    for ax, key, label in zip(
+        axes, ("value_gap", "regret_gap"), ("value gap", "regret gap"), strict=True
+    ):
+        for k, cls in enumerate(present):
+            xs, means, errs = [], [], []
+            for j, name in enumerate(learners):
+                ms = select(results, learner=name, **{"class": cls})
+                if not ms:
+                    continue
+                ci = mean_ci(m[key] for m in ms)
+                xs.append(j + (k - (len(present) - 1) / 2) * width)
+                means.append(ci.mean)
+                errs.append([[ci.mean - ci.low], [ci.high - ci.mean]])
+            if xs:
+                err = np.concatenate(errs, axis=1)
+                ax.bar(xs, means, width, yerr=err, capsize=3, label=CLASS_NAMES[cls])
+        ax.set_xticks(range(len(learners)), [NAMES[n] for n in learners])
+        ax.set_ylabel(label + " (mean, 95% CI)")
+        ax.axhline(0, color="black", linewidth=0.5)
+    axes[0].legend(title="class")
+    fig.suptitle("Coordination game with punishments: sampled learners, exact scores")
+    fig.tight_layout()
+    save_png(fig, path)
 
 
 def main(args: Args) -> list[Verdict]:
