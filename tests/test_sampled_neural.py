@@ -297,3 +297,25 @@ def test_the_test_command_pins_the_cpu_wheel_and_the_extra_is_a_range() -> None:
         "optional-dependencies"
     ]
     assert extras["torch"] == ["torch>=2.3"] and "torch>=2.3" in extras["test"]
+
+
+def test_threads_are_set_while_fitting_and_restored() -> None:
+    torch = pytest.importorskip("torch")
+    seen = []
+
+    class Probe(NeuralMediator):
+        def _inputs(self, features):
+            seen.append(torch.get_num_threads())
+            return super()._inputs(features)
+
+    outer = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        Probe((2, 2), threads=1, epochs=1).probs(np.zeros((2, 3)))
+        assert seen == [1] and torch.get_num_threads() == 2
+        Probe((2, 2), threads=None, epochs=1).probs(np.zeros((2, 3)))
+        assert seen == [1, 2]
+    finally:
+        torch.set_num_threads(outer)
+    with pytest.raises(ValidationError, match="threads"):
+        NeuralMediator((2, 2), threads=0)

@@ -28,8 +28,9 @@ small joint spaces. Needs PyTorch: ``pip install "regretgap[torch]"``.
 from __future__ import annotations
 
 import copy
+import functools
 import itertools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from math import prod
 from typing import Any
 
@@ -156,6 +157,23 @@ class _Net(nn.Module):
         return logp
 
 
+def _with_threads(method: Callable[..., Any]) -> Callable[..., Any]:
+    """Run ``method`` with torch's intra-op pool at ``self.threads`` (restored after)."""
+
+    @functools.wraps(method)
+    def wrapper(self: NeuralMediator, *args: Any, **kwargs: Any) -> Any:
+        if self.threads is None:
+            return method(self, *args, **kwargs)
+        before = torch.get_num_threads()
+        torch.set_num_threads(self.threads)
+        try:
+            return method(self, *args, **kwargs)
+        finally:
+            torch.set_num_threads(before)
+
+    return wrapper
+
+
 def _check_int(value: Any, name: str, low: int = 1) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
         raise ValidationError(f"{name} must be an int >= {low}, got {value!r}")
@@ -201,6 +219,10 @@ class NeuralMediator(JointPolicy):
             round (DAgger, BLADES) then move gradually. Adam's moments restart. A fit on
             no data (or all weights 0) still returns the unfitted policy.
         device: where torch computes (``"cpu"`` by default; e.g. ``"cuda"``).
+        threads: torch intra-op threads while fitting and predicting (restored afterwards;
+            default 1: a network this small gains nothing from threads, and with the cores
+            busy elsewhere, e.g. numba kernels or other workers, torch's spinning threads
+            measured 10-30x slower); ``None`` leaves torch's setting alone.
 
     Attributes (after fitting):
         num_features: ``d``, the width of the features it was fitted on (``None`` unfitted).
@@ -218,6 +240,7 @@ class NeuralMediator(JointPolicy):
         weight_decay: float = 0.0,
         warm_start: bool = False,
         device: Any = "cpu",
+        threads: int | None = 1,
     ) -> None:
         self.num_actions = check_num_actions(num_actions)
         try:
@@ -246,6 +269,7 @@ class NeuralMediator(JointPolicy):
             self.device = torch.device(device)
         except (RuntimeError, TypeError) as exc:
             raise ValidationError(f"device {device!r} is not a torch device: {exc}") from None
+        self.threads = None if threads is None else _check_int(threads, "threads")
         self._net: _Net | None = None
         self._shift = self._scale = None  # feature standardisation, torch [d]
 
@@ -264,6 +288,7 @@ class NeuralMediator(JointPolicy):
     # -----------------------------------------------------------------------------------
     # fitting
 
+    @_with_threads
     def fit(
         self, features: Any, actions: Any, weights: Any = None, *, rng: np.random.Generator
     ) -> NeuralMediator:
@@ -343,6 +368,7 @@ class NeuralMediator(JointPolicy):
         parts = np.stack(np.unravel_index(a, self.num_actions), axis=1)
         return torch.as_tensor(a, device=self.device), torch.as_tensor(parts, device=self.device)
 
+    @_with_threads
     def probs(self, features: Any) -> np.ndarray:
         """``sigma(. | x_j)`` over the ``A`` joint actions, ``[n, A]`` (agent 0 slowest).
 
@@ -362,6 +388,7 @@ class NeuralMediator(JointPolicy):
                 out[lo : lo + rows] = p / p.sum(axis=1, keepdims=True)
         return out
 
+    @_with_threads
     def log_prob(self, features: Any, actions: Any) -> np.ndarray:
         """``log sigma(a_j | x_j)``, ``[n]``: ``m`` head passes, no ``[n, A]`` joint."""
         xt = self._inputs(features)
@@ -372,6 +399,7 @@ class NeuralMediator(JointPolicy):
         with torch.no_grad():
             return self._net.log_prob(xt, at, parts).double().cpu().numpy()
 
+    @_with_threads
     def sample(self, features: Any, rng: np.random.Generator) -> np.ndarray:
         """One joint recommendation ``a ~ sigma(. | x_j)`` per row, ``[n]`` int64.
 
