@@ -286,7 +286,11 @@ def render(results: list[tuple[dict, dict]], out: Path) -> str:
         f"Mean [95% CI] over {seeds} seeds. Sampled learners on the coordination game with "
         f"punishments (300 normal states, 2 x 100 punishment states, H = 5, 3 x 3 actions); "
         f'policies tabulated and scored exactly. "seen" counts the distinct normal states '
-        f"in the demonstrations.{note}\n\n"
+        f"in the demonstrations. A table leaves DAgger's first iterates uniform off the "
+        f"demonstrations, so its own obedient roll-ins recommend defections and walk into the "
+        f"punishment regions, where the expert then answers; a class that generalises "
+        f"recommends the convention everywhere, its roll-ins never leave the normal states, "
+        f"and only BLADES's deviations reach the punishments.{note}\n\n"
         + md_table(
             ["learner", "class", "value gap", "regret gap", "queries", "seen"],
             rows,
