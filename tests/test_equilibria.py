@@ -204,3 +204,29 @@ def test_batching_does_not_change_the_solution():
 def test_bad_equilibrium_arguments(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+@pytest.mark.parametrize(
+    "num_actions, kwargs",
+    [
+        ((3, 3), {"objective": "welfare"}),
+        ((2, 3, 2), {"objective": "egalitarian"}),
+        ((4, 4), {"kind": "cce"}),
+        ((3, 3), {"objective": np.array([1.0, 2.0])}),
+    ],
+)
+def test_direct_highs_call_matches_linprog_exactly(num_actions, kwargs):
+    # solve_stage_games hands HiGHS linprog's model and options without linprog's wrapper:
+    # the solutions must be the same floats, degenerate (integer) payoffs included
+    from unittest import mock
+
+    from regretgap import equilibria
+
+    if equilibria._highs is None:
+        pytest.skip("scipy without its HiGHS bindings: linprog is the only path")
+    rng = np.random.default_rng(7)
+    q = np.round(2 * rng.standard_normal((70, len(num_actions), int(np.prod(num_actions)))))
+    direct = equilibria.solve_stage_games(q, num_actions, batch_size=32, **kwargs)
+    with mock.patch.object(equilibria, "_highs", None):
+        via_linprog = equilibria.solve_stage_games(q, num_actions, batch_size=32, **kwargs)
+    np.testing.assert_array_equal(direct, via_linprog)

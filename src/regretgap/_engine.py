@@ -65,23 +65,27 @@ def rewards_array(game: MarkovGame, reward: Any) -> np.ndarray:
 def index_tables(game: MarkovGame) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Joint-action index tables of the kernel.
 
-    Returns ``(joint_index [m, nmax, Rmax], own [m, A], rest [m, A], num_actions [m])``:
-    ``joint_index[i, a_i, r]`` is the joint action ``(a_i, a_-i = r)``; ``own[i, a]`` and
-    ``rest[i, a]`` invert it.
+    Returns ``(perm [m, A], own [m, A], rest [m, A], num_actions [m])``:
+    ``perm[i, a_i * (A / n_i) + r]`` is the joint action ``(a_i, a_-i = r)`` (``uint32``:
+    the kernel indexes with it without wraparound checks); ``own[i, a]`` and ``rest[i, a]``
+    invert it.
     """
     m, a_count = game.num_agents, game.num_joint_actions
-    nmax = max(game.num_actions)
-    rmax = max(a_count // n for n in game.num_actions)
-    joint_index = np.zeros((m, nmax, rmax), dtype=np.int64)
+    perm = np.empty((m, a_count), dtype=np.uint32)
     own = np.empty((m, a_count), dtype=np.int64)
     rest = np.empty((m, a_count), dtype=np.int64)
-    for i, n in enumerate(game.num_actions):
+    for i in range(m):
         idx = agent_axes(game, i)
-        joint_index[i, :n, : idx.shape[1]] = idx
+        perm[i] = idx.ravel()
         ai, r = np.unravel_index(np.arange(idx.size), idx.shape)
         own[i, idx.ravel()] = ai
         rest[i, idx.ravel()] = r
-    return joint_index, own, rest, np.asarray(game.num_actions, dtype=np.int64)
+    return perm, own, rest, np.asarray(game.num_actions, dtype=np.int64)
+
+
+def unsigned(index: np.ndarray) -> np.ndarray:
+    """The same index array viewed as unsigned (non-negative CSR indices, no copy)."""
+    return index.view(np.dtype(index.dtype.str.replace("i", "u")))
 
 
 def backward(
@@ -120,7 +124,8 @@ def backward(
         ),
         "the exact evaluator's working set",
     )
-    joint_index, own, rest, num_actions = index_tables(game)
+    perm, own, rest, num_actions = index_tables(game)
+    indptr, indices = unsigned(t.indptr), unsigned(t.indices)
     # the kernel works on groups of GROUP columns: pad with reward-free value columns
     columns = columns + [Column(FOLLOW, -1)] * (-num_used % _kernels.GROUP)
     num_cols = len(columns)
@@ -143,14 +148,14 @@ def backward(
     groups = num_cols // _kernels.GROUP
     x_next = np.zeros((groups, s_count, _kernels.GROUP))
     w = np.zeros((horizon + 1, s_count, num_cols)) if keep else None
-    x_out = np.empty((s_count, num_cols))
+    x_out = np.empty_like(x_next)
     for h in range(horizon - 1, -1, -1):
         for k, c in enumerate(fixed):
             n = game.num_actions[c.agent]
             phi_fixed[k, :, :n] = c.table[h, :1] if independent else c.table[h]
         _kernels.backward_step(
-            t.indptr,
-            t.indices,
+            indptr,
+            indices,
             t.data,
             np.ascontiguousarray(sigma[h]),
             rewards[h] if time_rewards else rewards,
@@ -162,16 +167,16 @@ def backward(
             slots,
             phi_fixed,
             phi_all[h],
-            joint_index,
+            perm,
             own,
             rest,
             num_actions,
         )
-        # group-major copy for the next gather: x_next[g, s, j] = x_out[s, g*GROUP + j]
-        x_next[...] = x_out.reshape(s_count, groups, _kernels.GROUP).transpose(1, 0, 2)
         if keep:
-            w[h] = x_out
-    root = game.initial @ x_out[:, :num_used]
+            w[h] = x_out.transpose(1, 0, 2).reshape(s_count, num_cols)
+        # the kernel writes group-major values, the next step's gather input
+        x_next, x_out = x_out, x_next
+    root = game.initial @ x_next.transpose(1, 0, 2).reshape(s_count, num_cols)[:, :num_used]
     if keep:
         w = w[:, :, :num_used]
     tables = [phi_all[:, j, :, : game.num_actions[c.agent]] for j, c in enumerate(best)]

@@ -14,13 +14,18 @@ in place:
   recommendation-ignoring response).
 
 Each step is one pass over ``T`` for all agents together, in chunks of ``CHUNK`` states
-that run in parallel: :func:`_gather` computes the continuations of every column (groups of
-``GROUP`` columns with scalar accumulators) into a small L2-resident buffer, then
-:func:`_reduce` adds rewards and applies each column's reduction. numpy would need a
-``[S*A, C]`` temporary and batched matmuls: about 3.6x the single mat-vec floor on the
+that run in parallel: :func:`_gather` computes the continuations of every column plus its
+reward (groups of ``GROUP`` columns with scalar accumulators) into a small L2-resident
+buffer ``[C, A, CHUNK]``, then :func:`_reduce` applies each column's reduction with the
+chunk's states innermost, so that the small per-state products vectorise. numpy would need
+a ``[S*A, C]`` temporary and batched matmuls: about 3.6x the single mat-vec floor on the
 benchmark game, adding up its measured parts (scipy block product 2.3x, deviation matmuls
-0.85x, policy expectations 0.5x). This kernel measured 2.2x with two threads and 4.3x with
-one (``benchmarks/regret_eval.py``).
+0.85x, policy expectations 0.5x).
+
+Measured on the benchmark game (``benchmarks/regret_eval.py``, 2 shared cores, one thread,
+per step): the gather about 2.3x one scipy mat-vec (0.3x of it the reward rows; a
+one-column numba gather is 0.9x, four columns cost the rest), the reductions about 0.75x,
+and the whole regret evaluation 2.95-3.5x the floor depending on the machine's load.
 """
 
 from __future__ import annotations
@@ -40,26 +45,45 @@ GROUP = 4
 _FAST = {"reassoc", "contract"}
 
 
-#: States per parallel work item; its gathered continuations ``[CHUNK, A, C]`` stay in L2.
+#: States per parallel work item; its gathered continuations ``[C, A, CHUNK]`` stay in L2.
 CHUNK = 128
+
+#: Padding of the chunk axis of the continuations: a row stride of 1 KiB maps the gather's
+#: 25 x 4 stores per state onto 4 L1 sets (measured: the gather ran about 5% faster padded).
+PAD = 8
 
 
 @njit(cache=True, nogil=True, fastmath=_FAST)
-def _gather(lo_state, hi_state, indptr, indices, data, x_next, q):  # pragma: no cover
-    """``q[t, a, c] = sum_s' T(s'|s, a) W_c(s')`` for states ``s = lo_state + t``.
+def _gather(
+    lo_state, hi_state, indptr, indices, data, x_next, rew_h, col_rew, q
+):  # pragma: no cover - compiled
+    """``q[c, a, t] = f_c(s, a) + sum_s' T(s'|s, a) W_c(s')`` for states ``s = lo_state + t``.
 
     Kept apart from the reductions: compiled alone, this loop keeps its four accumulators
-    in registers (fused with the reductions it ran 1.5x slower).
+    in registers (fused with the reductions it ran 1.5x slower). ``indptr`` and ``indices``
+    are unsigned views: numba then skips the negative-index wraparound of every gathered
+    ``x_next[g, j]`` (measured: the single-vector loop went from 1.6x to 0.9x scipy's).
+    The rewards ``rew_h[col_rew[c]]`` are added here, while the state's row is in cache
+    (added in a separate pass they cost half as much as the gather itself).
     """
     num_joint = q.shape[1]
     groups = x_next.shape[0]
-    for s in range(lo_state, hi_state):
-        t = s - lo_state
-        row0 = s * num_joint
-        for a in range(num_joint):
-            lo = indptr[row0 + a]
-            hi = indptr[row0 + a + 1]
-            for g in range(groups):
+    for g in range(groups):
+        x = x_next[g]
+        r0 = col_rew[g * GROUP]
+        r1 = col_rew[g * GROUP + 1]
+        r2 = col_rew[g * GROUP + 2]
+        r3 = col_rew[g * GROUP + 3]
+        q0_out = q[g * GROUP]
+        q1_out = q[g * GROUP + 1]
+        q2_out = q[g * GROUP + 2]
+        q3_out = q[g * GROUP + 3]
+        for s in range(lo_state, hi_state):
+            t = s - lo_state
+            row0 = s * num_joint
+            lo = indptr[row0]
+            for a in range(num_joint):
+                hi = indptr[row0 + a + 1]
                 q0 = 0.0
                 q1 = 0.0
                 q2 = 0.0
@@ -67,15 +91,35 @@ def _gather(lo_state, hi_state, indptr, indices, data, x_next, q):  # pragma: no
                 for k in range(lo, hi):
                     p = data[k]
                     j = indices[k]
-                    q0 += p * x_next[g, j, 0]
-                    q1 += p * x_next[g, j, 1]
-                    q2 += p * x_next[g, j, 2]
-                    q3 += p * x_next[g, j, 3]
-                c0 = g * GROUP
-                q[t, a, c0] = q0
-                q[t, a, c0 + 1] = q1
-                q[t, a, c0 + 2] = q2
-                q[t, a, c0 + 3] = q3
+                    q0 += p * x[j, 0]
+                    q1 += p * x[j, 1]
+                    q2 += p * x[j, 2]
+                    q3 += p * x[j, 3]
+                lo = hi
+                if r0 >= 0:
+                    q0 += rew_h[r0, s, a]
+                if r1 >= 0:
+                    q1 += rew_h[r1, s, a]
+                if r2 >= 0:
+                    q2 += rew_h[r2, s, a]
+                if r3 >= 0:
+                    q3 += rew_h[r3, s, a]
+                q0_out[a, t] = q0
+                q1_out[a, t] = q1
+                q2_out[a, t] = q2
+                q3_out[a, t] = q3
+
+
+@njit(cache=True, nogil=True, fastmath=_FAST)
+def _dot_rows(sig_t, qc, sig_rows, q_rows, out, num_states):  # pragma: no cover - compiled
+    """``out[t] = sum_r sig_t[sig_rows[r], t] * qc[q_rows[r], t]`` (summed in ``r`` order)."""
+    for t in range(num_states):
+        out[t] = 0.0
+    for r in range(sig_rows.shape[0]):
+        w = sig_t[sig_rows[r]]
+        v = qc[q_rows[r]]
+        for t in range(num_states):
+            out[t] += w[t] * v[t]
 
 
 @njit(cache=True, nogil=True, fastmath=_FAST)
@@ -83,97 +127,113 @@ def _reduce(
     lo_state,
     hi_state,
     sigma_h,
-    rew_h,
     q,
     x_out,
     col_mode,
-    col_rew,
     col_agent,
     col_slot,
     phi_fixed,
     phi_out,
-    joint_index,
+    perm,
     own,
     rest,
     num_actions,
-    dev,
-    sig_t,
-    q_t,
 ):  # pragma: no cover - compiled
-    """Add rewards and reduce ``q`` per column mode for states ``lo_state..hi_state-1``."""
-    num_joint = q.shape[1]
-    num_cols = q.shape[2]
+    """Reduce ``q [C, A, CHUNK]`` per column mode for a chunk of states.
+
+    Every operation runs over the chunk's states in the innermost loop (``t``), so that
+    the small per-state products (``n_i x n_i x R_i`` for a best response) vectorise and
+    their loop overhead is paid once per chunk; each state's arithmetic is the same
+    sequence of operations as a per-state loop. ``perm[i, a_i * R_i + r]`` is the joint
+    action ``(a_i, a_-i = r)``.
+    """
+    num_cols, num_joint, _ = q.shape
+    num = hi_state - lo_state
     stateful = phi_fixed.shape[1] > 1
-    for s in range(lo_state, hi_state):
-        t = s - lo_state
-        for c in range(num_cols):
-            rr = col_rew[c]
-            if rr >= 0:
-                for a in range(num_joint):
-                    q[t, a, c] += rew_h[rr, s, a]
-        for c in range(num_cols):
-            mode = col_mode[c]
-            if mode == FOLLOW:
+    sig_t = np.empty((num_joint, CHUNK))  # sigma_h(a | lo_state + t)
+    for t in range(num):
+        for a in range(num_joint):
+            sig_t[a, t] = sigma_h[lo_state + t, a]
+    best = np.empty(CHUNK)
+    cur = np.empty(CHUNK)
+    total = np.empty(CHUNK)
+    arg = np.empty(CHUNK, dtype=np.int32)
+    for c in range(num_cols):
+        qc = q[c]
+        out_c = x_out[c // GROUP, :, c % GROUP]
+        mode = col_mode[c]
+        if mode == FOLLOW:
+            for t in range(num):
+                total[t] = 0.0
+            for a in range(num_joint):
+                w = sig_t[a]
+                v = qc[a]
+                for t in range(num):
+                    total[t] += w[t] * v[t]
+            for t in range(num):
+                out_c[lo_state + t] = total[t]
+            continue
+        i = col_agent[c]
+        n = num_actions[i]
+        r_count = num_joint // n
+        p = perm[i]
+        slot = col_slot[c]
+        if mode == FIXED:
+            own_i = own[i]
+            rest_i = rest[i]
+            for t in range(num):
+                phi = phi_fixed[slot, lo_state + t if stateful else 0]
                 acc = 0.0
                 for a in range(num_joint):
-                    acc += sigma_h[s, a] * q[t, a, c]
-                x_out[s, c] = acc
-            elif mode == FIXED:
-                i = col_agent[c]
-                srow = s if stateful else 0
-                acc = 0.0
-                for a in range(num_joint):
-                    b = phi_fixed[col_slot[c], srow, own[i, a]]
-                    acc += sigma_h[s, a] * q[t, joint_index[i, b, rest[i, a]], c]
-                x_out[s, c] = acc
-            else:
-                i = col_agent[c]
-                n = num_actions[i]
-                r_count = num_joint // n
+                    acc += sig_t[a, t] * qc[p[phi[own_i[a]] * r_count + rest_i[a]], t]
+                out_c[lo_state + t] = acc
+            continue
+        # dev(a_i, b) = sum_r sigma(a_i, r) q((b, r))
+        if mode == BEST_CE:
+            for t in range(num):
+                total[t] = 0.0
+            for ai in range(n):
+                own_rows = p[ai * r_count : (ai + 1) * r_count]
+                _dot_rows(sig_t, qc, own_rows, own_rows, best, num)  # ties go to obeying
+                for t in range(num):
+                    arg[t] = ai
+                for b in range(n):
+                    if b == ai:
+                        continue
+                    _dot_rows(sig_t, qc, own_rows, p[b * r_count : (b + 1) * r_count], cur, num)
+                    for t in range(num):
+                        better = cur[t] > best[t]  # branch-free select
+                        arg[t] = b if better else arg[t]
+                        best[t] = cur[t] if better else best[t]
+                for t in range(num):
+                    total[t] += best[t]
+                if slot >= 0:
+                    for t in range(num):
+                        phi_out[slot, lo_state + t, ai] = arg[t]
+            for t in range(num):
+                out_c[lo_state + t] = total[t]
+        else:
+            for t in range(num):
+                best[t] = -np.inf
+                arg[t] = 0
+            for b in range(n):
+                b_rows = p[b * r_count : (b + 1) * r_count]
+                for t in range(num):
+                    total[t] = 0.0
                 for ai in range(n):
-                    for r in range(r_count):
-                        ja = joint_index[i, ai, r]
-                        sig_t[ai, r] = sigma_h[s, ja]
-                        q_t[r, ai] = q[t, ja, c]
-                # dev[a_i, b] = sum_r sigma(a_i, r) q((b, r)): the innermost loop over b
-                # keeps n independent accumulators instead of one serial chain each
-                for ai in range(n):
-                    for b in range(n):
-                        dev[ai, b] = 0.0
-                    for r in range(r_count):
-                        w = sig_t[ai, r]
-                        if w != 0.0:  # never-recommended (a_i, r) contribute nothing
-                            for b in range(n):
-                                dev[ai, b] += w * q_t[r, b]
-                slot = col_slot[c]
-                if mode == BEST_CE:
-                    total = 0.0
+                    _dot_rows(sig_t, qc, p[ai * r_count : (ai + 1) * r_count], b_rows, cur, num)
+                    for t in range(num):
+                        total[t] += cur[t]
+                for t in range(num):
+                    better = total[t] > best[t]
+                    arg[t] = b if better else arg[t]
+                    best[t] = total[t] if better else best[t]
+            for t in range(num):
+                out_c[lo_state + t] = best[t]
+            if slot >= 0:
+                for t in range(num):
                     for ai in range(n):
-                        best = dev[ai, ai]  # ties go to obeying
-                        arg = ai
-                        for b in range(n):
-                            v = dev[ai, b]
-                            better = v > best  # branch-free select: random data mispredicts
-                            arg = b if better else arg
-                            best = v if better else best
-                        total += best
-                        if slot >= 0:
-                            phi_out[slot, s, ai] = arg
-                    x_out[s, c] = total
-                else:
-                    best = -np.inf
-                    arg = 0
-                    for b in range(n):
-                        acc = 0.0
-                        for ai in range(n):
-                            acc += dev[ai, b]
-                        if acc > best:
-                            best = acc
-                            arg = b
-                    x_out[s, c] = best
-                    if slot >= 0:
-                        for ai in range(n):
-                            phi_out[slot, s, ai] = arg
+                        phi_out[slot, lo_state + t, ai] = arg[t]
 
 
 @njit(cache=True, nogil=True, parallel=True)
@@ -191,7 +251,7 @@ def backward_step(
     col_slot,
     phi_fixed,
     phi_out,
-    joint_index,
+    perm,
     own,
     rest,
     num_actions,
@@ -199,41 +259,35 @@ def backward_step(
     """One backward step for all columns; see the module docstring.
 
     Shapes: ``sigma_h [S, A]``, ``rew_h [nr, S, A]``, ``x_next [G, S, GROUP]`` (column
-    ``c`` is ``x_next[c // GROUP, :, c % GROUP]``), ``x_out [S, C]`` with ``C = G * GROUP``
+    ``c`` is ``x_next[c // GROUP, :, c % GROUP]``), ``x_out`` likewise, ``C = G * GROUP``
     (``col_rew[c] < 0``: no reward), ``phi_fixed [K, S or 1, nmax]``,
-    ``phi_out [nb, S, nmax]``, ``joint_index [m, nmax, Rmax]``, ``own/rest [m, A]``.
-    States are independent given ``x_next``: chunks of states run in parallel.
+    ``phi_out [nb, S, nmax]``, ``perm/own/rest [m, A]``; ``indptr``, ``indices`` and
+    ``perm`` unsigned. States are independent given ``x_next``: chunks of states run in
+    parallel.
     """
     num_states, num_joint = sigma_h.shape
     num_cols = x_next.shape[0] * GROUP
-    nmax = joint_index.shape[1]
-    rmax = joint_index.shape[2]
     num_chunks = (num_states + CHUNK - 1) // CHUNK
     for chunk in prange(num_chunks):
         lo = chunk * CHUNK
         hi = min(num_states, lo + CHUNK)
-        q = np.empty((CHUNK, num_joint, num_cols))
-        _gather(lo, hi, indptr, indices, data, x_next, q)
+        q = np.empty((num_cols, num_joint, CHUNK + PAD))
+        _gather(lo, hi, indptr, indices, data, x_next, rew_h, col_rew, q)
         _reduce(
             lo,
             hi,
             sigma_h,
-            rew_h,
             q,
             x_out,
             col_mode,
-            col_rew,
             col_agent,
             col_slot,
             phi_fixed,
             phi_out,
-            joint_index,
+            perm,
             own,
             rest,
             num_actions,
-            np.empty((nmax, nmax)),
-            np.empty((nmax, rmax)),
-            np.empty((rmax, nmax)),
         )
 
 

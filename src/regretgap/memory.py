@@ -44,8 +44,8 @@ MEMORY_LIMIT_ENV = "REGRETGAP_MEMORY_LIMIT"
 #: which matters for learners evaluating small games thousands of times).
 SMALL_BYTES = 64 * 2**20
 
-#: States per parallel work item of the kernel (``regretgap._kernels.CHUNK``).
-_CHUNK = 128
+#: States per parallel work item of the kernel, padded (``regretgap._kernels.CHUNK + PAD``).
+_CHUNK = 128 + 8
 #: Column group width of the kernel (``regretgap._kernels.GROUP``).
 _GROUP = 4
 #: Bytes per constraint non-zero of one batch of stage LPs (COO build, CSR, HiGHS copy).
