@@ -230,6 +230,7 @@ def solve_stage_games(
             bounds = [(0, None)] * (b * a_count) + [(None, None)] * b
         else:
             a_ub, c, bounds = g, -weights[lo:hi].ravel(), (0, None)
+        direct = None
         if _highs is not None:
             # the model linprog would build: rows [A_ub; A_eq] in CSC, -inf <= A_ub x <= 0,
             # A_eq x = 1, bounds 0 <= x (the egalitarian t_k free)
@@ -240,8 +241,13 @@ def solve_stage_games(
             if egalitarian:
                 lb[b * a_count :] = -np.inf
             a = sp.csc_array(sp.vstack((a_ub, a_eq)))
-            status, message, sol = _highs_direct(c, a, lhs, rhs, lb)
-        else:  # linprog: scipy without its HiGHS bindings
+            try:
+                direct = _highs_direct(c, a, lhs, rhs, lb)
+            except (AttributeError, TypeError):  # pragma: no cover - a changed private API
+                direct = None  # the bindings are private to scipy: fall back to linprog
+        if direct is not None:
+            status, message, sol = direct
+        else:  # linprog: scipy without (usable) HiGHS bindings
             res = linprog(
                 c,
                 A_ub=a_ub,
