@@ -18,6 +18,7 @@ Usage: python benchmarks/sampled.py [--states N] [--horizon H] [--rounds R] [--b
 from __future__ import annotations
 
 import argparse
+import importlib
 import time
 from collections import defaultdict
 from contextlib import contextmanager
@@ -121,8 +122,9 @@ def main() -> None:
     expert = sampled.policy_recommender(expert_sigma)
     demos = sampled.demonstrations(sim, expert, 200, rng=rng)
     timers = Timers()
-    from regretgap.sampled import blades as blades_mod
-    from regretgap.sampled import policies as pol_mod
+    # the modules (regretgap.sampled.blades the attribute is the function of that name)
+    blades_mod = importlib.import_module("regretgap.sampled.blades")
+    pol_mod = importlib.import_module("regretgap.sampled.policies")
 
     with (
         timers.patch(type(sim), "step", "simulator steps (inside the adversary too)"),
