@@ -165,10 +165,18 @@ def _function_line(path: Path, mutant: str) -> int:
     """First line of the function a mutmut mutant name refers to (``x_f__mutmut_3`` or
     ``xǁClassǁmethod__mutmut_3``)."""
     stem = mutant.rsplit(".", 1)[-1].split("__mutmut_")[0]
-    want = stem.split("ǁ")[-1] if "ǁ" in stem else stem.removeprefix("x_")
-    for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == want:
-            return node.lineno + len(node.decorator_list)
+    tree = ast.parse(path.read_text())
+    if "ǁ" in stem:
+        # a method: look inside its class (another class or protocol may have one of the
+        # same name, and the first one found would give the wrong line)
+        _, cls, want = stem.split("ǁ")
+        scopes = [n for n in ast.walk(tree) if isinstance(n, ast.ClassDef) and n.name == cls]
+    else:
+        want, scopes = stem.removeprefix("x_"), [tree]
+    for scope in scopes:
+        for node in ast.walk(scope):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == want:
+                return node.lineno + len(node.decorator_list)
     return 0
 
 
