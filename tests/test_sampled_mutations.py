@@ -11,7 +11,11 @@ import regretgap as rg
 from regretgap.errors import ValidationError
 from regretgap.games.random import random_game
 from regretgap.sampled import LogLinearMediator, ObservationTable, dagger, estimate_regret
-from regretgap.sampled.policies import check_num_actions
+from regretgap.sampled.blades import blades_episodes_per_round
+from regretgap.sampled.data import collect
+from regretgap.sampled.jbc import jbc as sampled_jbc
+from regretgap.sampled.malice import malice as sampled_malice
+from regretgap.sampled.policies import check_features, check_num_actions
 
 
 def test_one_action_agents_are_legal():
@@ -86,3 +90,124 @@ def test_dagger_rolls_in_64_episodes_per_round_by_default():
         rounds=1,
     )
     assert res.queries == 64 * horizon
+
+
+class _Wrapped:
+    """A game's simulator with ``observe`` overridden or ``num_states`` hidden."""
+
+    def __init__(self, sim, *, nan_at=None, hide_num_states=False, as_int=False):
+        self._sim, self._nan_at, self._hide, self._int = sim, nan_at, hide_num_states, as_int
+
+    def __getattr__(self, name):
+        if name == "num_states" and self._hide:
+            raise AttributeError(name)
+        return getattr(self._sim, name)
+
+    def observe(self, states, h):
+        x = np.array(self._sim.observe(states, h), dtype=np.float64)
+        if h == self._nan_at:
+            x[2, 0] = np.nan
+        return x.astype(np.int64) if self._int else x
+
+
+def _uniform(states, h, rng):
+    return rng.integers(0, 6, size=len(states))
+
+
+def test_data_messages_name_the_fraction_the_feature_and_the_deviation_range():
+    game = random_game(4, (2, 3), 3, rng=np.random.default_rng(4))
+    rng = np.random.default_rng(0)
+    samples = collect(game.simulator(), _uniform, 4, rng=rng)
+    # features are float64 as documented, also from a simulator that observes ints
+    ints = collect(_Wrapped(game.simulator(), as_int=True), _uniform, 4, rng=rng)
+    assert ints.features.dtype == np.float64
+    with pytest.raises(ValidationError, match=r"fraction must lie in \(0, 1\), got 1\.0$"):
+        samples.split(1.0, rng)
+    with pytest.raises(ValidationError, match=r"features at h = 1: column 0 of entry 2 is nan$"):
+        collect(_Wrapped(game.simulator(), nan_at=1), _uniform, 4, rng=rng)
+    with pytest.raises(ValidationError, match=r"returned \(4,\) entries outside 0\.\.1$"):
+        collect(
+            game.simulator(), _uniform, 4, rng=rng, agent=0,
+            deviation=lambda h, s, a_i: np.full(len(a_i), 2),
+        )  # fmt: skip
+
+
+def test_blades_episode_count_names_the_bad_argument():
+    ok = {"num_agents": 2, "rollouts": 3, "adversary_episodes": 10, "adversary_batch": 4}
+    # m * (ceil(E / B) * B + rollouts) = 2 * (3 * 4 + 3)
+    assert blades_episodes_per_round(**ok) == 30
+    for name in ok:
+        with pytest.raises(ValidationError, match=rf"^{name} must be a positive integer, got 0$"):
+            blades_episodes_per_round(**{**ok, name: 0})
+
+
+def test_jbc_and_malice_name_what_the_simulator_lacks():
+    game = random_game(4, (2, 3), 3, rng=np.random.default_rng(5))
+    demos = collect(game.simulator(), _uniform, 6, rng=np.random.default_rng(0))
+    with pytest.raises(ValidationError, match=r"object is not a Simulator: it lacks 'num_actions'"):
+        sampled_jbc(object(), demos, rng=np.random.default_rng(0), policy=ObservationTable((2, 3)))
+    hidden = _Wrapped(game.simulator(), hide_num_states=True)
+    with pytest.raises(
+        ValidationError, match="tabular adversary needs a simulator with num_states"
+    ):
+        sampled_malice(
+            hidden, demos, rng=np.random.default_rng(0), policy=ObservationTable((2, 3)),
+            adversary="tabular", rounds=1,
+        )  # fmt: skip
+
+
+def test_more_policy_messages_and_the_repr():
+    rng = np.random.default_rng(6)
+    x = rng.normal(size=(3, 2))
+    fitted = LogLinearMediator((2, 3), l2=0.5).fit(x, [0, 1, 5], rng=rng)
+    with pytest.raises(ValidationError, match=r"a_i outside 0\.\.1 for agent 0$"):
+        fitted.conditional(x, 0, np.array([0, 2, 1]))
+    with pytest.raises(ValidationError, match=r"features must have shape \[n, d\], got \(3,\)$"):
+        check_features(np.zeros(3))
+    for bad in [(True, 2), (2.5, 2), (2, "3")]:
+        with pytest.raises(ValidationError, match="num_actions must"):
+            check_num_actions(bad)
+    assert repr(fitted) == "LogLinearMediator(num_actions=(2, 3), l2=0.5, d=2)"
+    assert repr(LogLinearMediator((2, 3), l2=0.5)) == (
+        "LogLinearMediator(num_actions=(2, 3), l2=0.5, d=None)"
+    )
+
+
+def test_log_linear_with_all_weights_zero_is_unfitted_and_without_features_fits_the_intercept():
+    """``n = 0`` (or all weights 0) gives the unfitted (uniform) policy; ``d = 0`` features
+    with data fit the intercept only, whose maximum-likelihood answer (with a tiny ``l2``)
+    is the empirical joint-action frequency, here (3, 1, 0, 0, 0, 0) / 4 up to the floor."""
+    rng = np.random.default_rng(7)
+    pol = LogLinearMediator((2, 3), l2=1e-6)
+    empty = pol.fit(rng.normal(size=(4, 2)), [0, 0, 0, 1], np.zeros(4), rng=rng)
+    assert empty.coef is None
+    np.testing.assert_allclose(empty.probs(np.zeros((1, 2))), np.full((1, 6), 1 / 6))
+    none = pol.fit(np.zeros((4, 0)), [0, 0, 0, 1], rng=rng)
+    p = none.probs(np.zeros((1, 0)))[0]
+    np.testing.assert_allclose(p[:2], [0.75, 0.25], atol=1e-2)
+
+
+def test_observation_table_keys_rows_exactly_except_for_the_sign_of_zero():
+    """Rows 1e-20 and 0.0 are different observations (adding 1.0 before keying would merge
+    them); -0.0 and 0.0 are the same one."""
+    tab = ObservationTable((2,)).fit(
+        np.array([[0.0], [1e-20], [1e-20]]), [0, 1, 1], rng=np.random.default_rng(0)
+    )
+    np.testing.assert_allclose(tab.probs(np.array([[-0.0], [0.0], [1e-20]]))[:, 0], [1, 1, 0])
+
+
+def test_agent_values_stderr_is_the_sample_standard_error():
+    """One state, H = 1, agent 0 picks a in {0, 1} uniformly and both agents get a: the
+    obedient returns are Bernoulli(1/2) draws, so with mean p over N episodes the standard
+    error is ``sqrt(p (1 - p) N / (N - 1)) / sqrt(N) = sqrt(p (1 - p) / (N - 1))``."""
+    game = rg.MarkovGame(
+        np.ones((1, 2, 1)), np.array([[[0.0, 1.0]], [[0.0, 1.0]]]), np.ones(1), 1, (2, 1)
+    )
+    n = 20
+    est = estimate_regret(
+        game.simulator(), rg.game_utilities(game), np.full((1, 2), 0.5),
+        rng=np.random.default_rng(0), episodes=n, adversary_episodes=n,
+    )  # fmt: skip
+    p = est.agent_values[0]
+    assert 0 < p < 1
+    np.testing.assert_allclose(est.agent_values_stderr, np.sqrt(p * (1 - p) / (n - 1)), rtol=1e-12)
