@@ -10,7 +10,14 @@ import pytest
 import regretgap as rg
 from regretgap.errors import ValidationError
 from regretgap.games.random import random_game
-from regretgap.sampled import LogLinearMediator, ObservationTable, dagger, estimate_regret
+from regretgap.sampled import (
+    CountingExpert,
+    LogLinearMediator,
+    ObservationTable,
+    Samples,
+    dagger,
+    estimate_regret,
+)
 from regretgap.sampled.blades import blades_episodes_per_round
 from regretgap.sampled.data import collect
 from regretgap.sampled.jbc import jbc as sampled_jbc
@@ -211,3 +218,74 @@ def test_agent_values_stderr_is_the_sample_standard_error():
     p = est.agent_values[0]
     assert 0 < p < 1
     np.testing.assert_allclose(est.agent_values_stderr, np.sqrt(p * (1 - p) / (n - 1)), rtol=1e-12)
+
+
+def test_query_loss_gives_each_episode_one_id_across_its_steps():
+    """BLADES's adversary loss is called once per step of a batch, ``h = 0..H-1``: the
+    answered queries of one episode share its id (0, 1, 2 for the first batch of three,
+    3, 4 for the next batch of two), whatever the feature dimension (here 4, not 3)."""
+    from regretgap.sampled.blades import _QueryLoss
+
+    game = random_game(4, (2, 3), 2, rng=np.random.default_rng(8))
+    sim = game.simulator(np.eye(4))  # d = 4 features, the same at both steps
+    expert = CountingExpert(lambda s, h, rng: np.zeros(len(s), dtype=np.int64), (2, 3))
+    loss = _QueryLoss(sim, expert, ObservationTable((2, 3)), np.random.default_rng(0))
+    for batch in ([0, 1, 2], [3, 0]):
+        for h in range(2):
+            loss(np.array(batch), h)
+    np.testing.assert_array_equal(loss.samples().episodes, [0, 1, 2, 0, 1, 2, 3, 4, 3, 4])
+    np.testing.assert_array_equal(loss.samples().steps, [0, 0, 0, 1, 1, 1, 0, 0, 1, 1])
+
+
+def test_expert_estimate_skips_a_step_without_data_and_fits_the_later_ones():
+    """MALICE's plug-in expert: a step with no demonstrations is uncovered; later steps are
+    still fitted (one-hot rows: the fit is the empirical joint-action frequency per row)."""
+    from regretgap.sampled.malice import _ExpertEstimate
+
+    x = np.eye(2)[[0, 0, 1, 0]]
+    samples = Samples(x, np.array([1, 1, 2, 3]), np.array([0, 0, 2, 2]), np.array([0, 1, 0, 1]))
+    est = _ExpertEstimate(samples, 4, 3)
+    p1, covered1 = est.predict(np.eye(2), 1)
+    assert not covered1.any()
+    np.testing.assert_array_equal(p1, 0.0)
+    p2, covered2 = est.predict(np.eye(2), 2)
+    assert covered2.all()
+    np.testing.assert_allclose(p2, [[0, 0, 0, 1], [0, 0, 1, 0]], atol=1e-6)
+
+
+def test_weighted_log_loss_is_per_episode_step():
+    """``- sum_j w_j log sigma(a_j | x_j) / (E H)``: two episodes of two steps under the
+    uniform policy over 4 joint actions, weights (1, 2, 3, 2): ``8 log 4 / 4``."""
+    from regretgap.sampled.malice import _weighted_log_loss
+
+    samples = Samples(np.zeros((4, 1)), np.array([0, 1, 2, 3]), np.array([0, 1, 0, 1]),
+                      np.array([0, 0, 1, 1]))  # fmt: skip
+    uniform = ObservationTable((2, 2))  # unfitted: uniform
+    w = np.array([1.0, 2.0, 3.0, 2.0])
+    assert _weighted_log_loss(uniform, samples, w, 2) == pytest.approx(2 * np.log(4), abs=1e-12)
+
+
+def test_malice_adversaries_batch_within_their_episodes_and_evaluate_on_rollouts(monkeypatch):
+    """Documented: ``rollouts`` are also the adversary's evaluation episodes; batches hold
+    at most ``adversary_episodes`` (min(250, E)), not the adversary's own default."""
+    import importlib
+
+    # importlib: the package's ``malice`` attribute is the function, not the module
+    module = importlib.import_module("regretgap.sampled.malice")
+
+    calls = []
+    real = module.tabular_q_adversary
+
+    def spy(*args, **kwargs):
+        calls.append((kwargs["batch_size"], kwargs["eval_episodes"]))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(module, "tabular_q_adversary", spy)
+    game = random_game(4, (2, 2), 2, rng=np.random.default_rng(9))
+    demos = collect(game.simulator(), lambda s, h, rng: rng.integers(0, 4, len(s)), 20,
+                    rng=np.random.default_rng(0))  # fmt: skip
+    sampled_malice(
+        game.simulator(), demos, rng=np.random.default_rng(1), policy=ObservationTable((2, 2)),
+        rounds=1, rollouts=7, adversary_episodes=30, adversary="tabular",
+    )  # fmt: skip
+    assert calls and set(calls) == {(30, 7)}
