@@ -4,6 +4,8 @@ documented defaults are, which sizes are legal, and what error messages name."""
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 import pytest
 
@@ -115,6 +117,10 @@ class _Wrapped:
         if h == self._nan_at:
             x[2, 0] = np.nan
         return x.astype(np.int64) if self._int else x
+
+
+def rng_(seed):
+    return np.random.default_rng(seed)
 
 
 def _uniform(states, h, rng):
@@ -235,6 +241,12 @@ def test_query_loss_gives_each_episode_one_id_across_its_steps():
             loss(np.array(batch), h)
     np.testing.assert_array_equal(loss.samples().episodes, [0, 1, 2, 0, 1, 2, 3, 4, 3, 4])
     np.testing.assert_array_equal(loss.samples().steps, [0, 0, 0, 1, 1, 1, 0, 0, 1, 1])
+    # H = 1: every call is at h = 0, each a new batch even when the batch size repeats
+    one = random_game(4, (2, 3), 1, rng=np.random.default_rng(8))
+    loss = _QueryLoss(one.simulator(), expert, ObservationTable((2, 3)), np.random.default_rng(0))
+    loss(np.array([0, 1]), 0)
+    loss(np.array([2, 3]), 0)
+    np.testing.assert_array_equal(loss.samples().episodes, [0, 1, 2, 3])
 
 
 def test_expert_estimate_skips_a_step_without_data_and_fits_the_later_ones():
@@ -266,8 +278,9 @@ def test_weighted_log_loss_is_per_episode_step():
 
 
 def test_malice_adversaries_batch_within_their_episodes_and_evaluate_on_rollouts(monkeypatch):
-    """Documented: ``rollouts`` are also the adversary's evaluation episodes; batches hold
-    at most ``adversary_episodes`` (min(250, E)), not the adversary's own default."""
+    """Documented: ``rollouts`` are also the adversary's evaluation episodes (at least 2);
+    batches hold at most ``adversary_episodes`` (min(250, E)), not the adversary's own
+    default; ``adversary="auto"`` on a simulator with ``num_states`` is the tabular one."""
     import importlib
 
     # importlib: the package's ``malice`` attribute is the function, not the module
@@ -286,6 +299,158 @@ def test_malice_adversaries_batch_within_their_episodes_and_evaluate_on_rollouts
                     rng=np.random.default_rng(0))  # fmt: skip
     sampled_malice(
         game.simulator(), demos, rng=np.random.default_rng(1), policy=ObservationTable((2, 2)),
-        rounds=1, rollouts=7, adversary_episodes=30, adversary="tabular",
+        rounds=1, rollouts=7, adversary_episodes=30, adversary="auto",
     )  # fmt: skip
     assert calls and set(calls) == {(30, 7)}
+    calls.clear()
+    sampled_malice(
+        game.simulator(), demos, rng=np.random.default_rng(1), policy=ObservationTable((2, 2)),
+        rounds=1, rollouts=1, adversary_episodes=300, adversary="tabular",
+    )  # fmt: skip
+    assert calls and set(calls) == {(250, 2)}
+
+
+class _Counted(_Wrapped):
+    """Counts ``step`` calls since the last ``reset`` and refuses one past the horizon
+    (``H - 1`` transitions per episode)."""
+
+    def __init__(self, sim, *, extra_rows=False):
+        super().__init__(sim)
+        self.extra_rows, self.steps = extra_rows, 0
+
+    def reset(self, rng, n):
+        self.steps = 0
+        return self._sim.reset(rng, n)
+
+    def step(self, states, joint_actions, rng):
+        self.steps += 1
+        assert self.steps <= self._sim.horizon - 1, "stepped past the last step"
+        return self._sim.step(states, joint_actions, rng)
+
+    def observe(self, states, h):
+        x = np.asarray(self._sim.observe(states, h), dtype=np.float64)
+        return np.vstack([x, x[:1]]) if self.extra_rows and h == 1 else x
+
+
+def test_rollouts_never_step_past_the_last_step_and_check_observed_rows():
+    game = random_game(4, (2, 3), 3, rng=np.random.default_rng(10))
+    sim = _Counted(game.simulator())
+    collect(sim, _uniform, 5, rng=np.random.default_rng(0))
+    assert sim.steps == 2
+    estimate_regret(
+        sim, rg.game_utilities(game), rg.uniform_policy(game), rng=np.random.default_rng(0),
+        episodes=5, adversary_episodes=5,
+    )  # fmt: skip
+    with pytest.raises(
+        ValidationError, match=r"observe at h = 1 returned \(6, 12\), want \[5, d\]"
+    ):
+        collect(_Counted(game.simulator(), extra_rows=True), _uniform, 5, rng=rng_(0))
+
+
+def test_small_legal_values_and_more_messages():
+    """A budget of one query is legal; agents are ints (not bools or floats); the J-BC and
+    ``table`` messages name the joint action range and the misuse."""
+    expert = CountingExpert(lambda s, h, rng: np.zeros(len(s), dtype=np.int64), (2, 3), budget=1)
+    np.testing.assert_array_equal(expert(np.array([0]), 0, rng_(0)), [0])
+    assert expert.remaining == 0
+    x = rng_(0).normal(size=(3, 2))
+    fitted = LogLinearMediator((2, 3)).fit(x, [0, 1, 5], rng=rng_(0))
+    for bad in (True, 1.0):
+        with pytest.raises(ValidationError, match="agent must be an int"):
+            fitted.marginal(x, bad)
+    game = random_game(4, (2, 3), 2, rng=rng_(11))
+    demos = collect(game.simulator(), _uniform, 3, rng=rng_(0))
+    actions = np.where(np.arange(len(demos)) == 1, 7, demos.actions)
+    demos = Samples(demos.features, actions, demos.steps, demos.episodes)
+    with pytest.raises(
+        ValidationError, match=r"actions\[1\] = 7 is outside the joint action space 0\.\.5$"
+    ):
+        sampled_jbc(game.simulator(), demos, rng=rng_(0), policy=ObservationTable((2, 3)))
+    with pytest.raises(
+        ValidationError, match="pass features with a MarkovGame, not with a simulator"
+    ):
+        fitted.table(game.simulator(), np.zeros((4, 2)))
+
+
+def test_table_fills_every_state_chunk(monkeypatch):
+    """``table`` observes the states in chunks of ``TABLE_CHUNK``; with chunks of 2 over
+    5 states (more states than the 2 joint actions) every row is still the policy's."""
+    import regretgap.sampled.policies as module
+
+    monkeypatch.setattr(module, "TABLE_CHUNK", 2)
+    game = random_game(5, (2,), 2, rng=rng_(12))
+    feats = rng_(1).normal(size=(5, 3))
+    pol = LogLinearMediator((2,)).fit(feats, [0, 1, 1, 0, 1], rng=rng_(0))
+    tab = pol.table(game, feats)
+    np.testing.assert_allclose(tab, np.broadcast_to(pol.probs(feats), (2, 5, 2)))
+
+
+def test_blades_picks_the_agent_whose_adversary_finds_the_largest_loss(monkeypatch):
+    """Each round BLADES keeps ``argmax_i`` of the adversaries' values and reports it over
+    ``H``: with agent 1's value raised by 10 (a spy on the adversary), agent 1 every round."""
+    import importlib
+
+    module = importlib.import_module("regretgap.sampled.blades")
+    real, found = module.tabular_q_adversary, []
+
+    def spy(*args, **kwargs):
+        res = real(*args, **kwargs)
+        res = res._replace(value=res.value + 10.0 * args[3])
+        found.append(res.value)
+        return res
+
+    monkeypatch.setattr(module, "tabular_q_adversary", spy)
+    game = random_game(4, (2, 2), 2, rng=rng_(13))
+    res = module.blades(
+        game.simulator(), lambda s, h, rng: np.zeros(len(s), dtype=np.int64), rng=rng_(0),
+        policy=ObservationTable((2, 2)), rounds=2, rollouts=4, adversary_episodes=8,
+        adversary_batch=4, adversary="tabular",
+    )  # fmt: skip
+    assert res.history.agent == (1, 1)
+    np.testing.assert_allclose(res.history.loss, np.array(found).reshape(2, 2).max(axis=1) / 2)
+
+
+class _RecordingTable(ObservationTable):
+    """An ObservationTable whose ``fit`` records the sample weights it is given."""
+
+    seen: ClassVar[list] = []
+
+    def fit(self, features, actions, weights=None, *, rng):
+        _RecordingTable.seen.append(None if weights is None else np.array(weights))
+        return super().fit(features, actions, weights, rng=rng)
+
+
+def test_malice_refits_on_the_weights_summed_over_rounds(monkeypatch):
+    """Follow-the-leader (Algorithm 1): iterate ``n + 1`` is fitted with ``sum_{k <= n} w_k``
+    on the training demonstrations, not the last round's ``w_n`` alone. The round weights
+    are read off the density ratio (a spy on ``_fit_ratio``: held-out weights first, then
+    the training ones, every round)."""
+    import importlib
+
+    module = importlib.import_module("regretgap.sampled.malice")
+    real, weights = module._fit_ratio, []
+
+    class Spy:
+        def __init__(self, ratio):
+            self.ratio = ratio
+
+        def weights(self, samples, max_weight):
+            w = self.ratio.weights(samples, max_weight)
+            weights.append(w)
+            return w
+
+    monkeypatch.setattr(module, "_fit_ratio", lambda *a, **k: Spy(real(*a, **k)))
+    _RecordingTable.seen = []
+    game = random_game(4, (2, 2), 2, rng=rng_(14))
+    demos = collect(game.simulator(), lambda s, h, rng: rng.integers(0, 4, len(s)), 20,
+                    rng=rng_(0))  # fmt: skip
+    module.malice(
+        game.simulator(), demos, rng=rng_(1), policy=_RecordingTable((2, 2)), rounds=3,
+        rollouts=8, adversary_episodes=8, adversary="tabular",
+    )  # fmt: skip
+    train_w = weights[1::2][:3]  # rounds 0..2; round 3 only scores the last iterate
+    fits = _RecordingTable.seen
+    assert fits[0] is None and len(fits) == 4
+    for n in range(3):
+        np.testing.assert_allclose(fits[n + 1], np.sum(train_w[: n + 1], axis=0), rtol=1e-12)
+    assert not np.allclose(fits[3], train_w[2])  # the test can tell the two apart
