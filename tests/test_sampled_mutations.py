@@ -18,6 +18,7 @@ from regretgap.sampled import (
     ObservationTable,
     Samples,
     dagger,
+    estimate_gaps,
     estimate_regret,
 )
 from regretgap.sampled.blades import blades_episodes_per_round
@@ -262,6 +263,10 @@ def test_expert_estimate_skips_a_step_without_data_and_fits_the_later_ones():
     np.testing.assert_array_equal(p1, 0.0)
     p2, covered2 = est.predict(np.eye(2), 2)
     assert covered2.all()
+    # a row with no active feature has no mass at a fitted step: uncovered, all zeros
+    p0, covered0 = est.predict(np.zeros((2, 2)), 2)
+    assert not covered0.any()
+    np.testing.assert_array_equal(p0, 0.0)
     np.testing.assert_allclose(p2, [[0, 0, 0, 1], [0, 0, 1, 0]], atol=1e-6)
 
 
@@ -454,3 +459,99 @@ def test_malice_refits_on_the_weights_summed_over_rounds(monkeypatch):
     for n in range(3):
         np.testing.assert_allclose(fits[n + 1], np.sum(train_w[: n + 1], axis=0), rtol=1e-12)
     assert not np.allclose(fits[3], train_w[2])  # the test can tell the two apart
+
+
+def test_query_loss_and_split_and_concat_edge_cases():
+    """BLADES's query loss names a NaN feature; two episodes can be split (one each), and
+    a large fraction still keeps one training episode; concatenating nothing is refused."""
+    from regretgap.sampled.blades import _QueryLoss
+    from regretgap.sampled.data import concat
+
+    game = random_game(4, (2, 3), 3, rng=rng_(15))
+    expert = CountingExpert(lambda s, h, rng: np.zeros(len(s), dtype=np.int64), (2, 3))
+    loss = _QueryLoss(
+        _Wrapped(game.simulator(), nan_at=1), expert, ObservationTable((2, 3)), rng_(0)
+    )
+    loss(np.array([0, 1, 2]), 0)
+    with pytest.raises(ValidationError, match=r"features at h = 1: column 0 of entry 2 is nan$"):
+        loss(np.array([0, 1, 2]), 1)
+    for episodes, fraction, sizes in [(2, 0.5, (1, 1)), (2, 0.9, (1, 1)), (3, 0.9, (1, 2))]:
+        samples = collect(game.simulator(), _uniform, episodes, rng=rng_(0))
+        train, held = samples.split(fraction, rng_(1))
+        assert (np.unique(train.episodes).size, np.unique(held.episodes).size) == sizes
+    with pytest.raises(ValidationError, match=r"^nothing to concatenate$"):
+        concat([])
+
+
+def test_regret_gap_interval_splits_its_level_over_two_regrets_and_m_agents():
+    """``regret_gap_ci = (lo_l - hi_e, hi_l - lo_e)`` with each regret's interval
+    ``max(0, max_i (g_i -/+ z se_i))`` at ``z = Phi^-1(1 - alpha / (4 m))`` (Bonferroni over
+    two regrets and m = 2 agents), recomputed from the two RegretEstimates."""
+    from statistics import NormalDist
+
+    game = random_game(4, (2, 3), 2, rng=rng_(16))
+    r = rng_(2)
+    sigma, expert = (r.dirichlet(np.ones(6), size=(2, 4)) for _ in range(2))
+    est = estimate_gaps(
+        game.simulator(), rg.game_utilities(game), sigma, expert, rng=rng_(0), episodes=30,
+        adversary_episodes=30,
+    )  # fmt: skip
+    z = NormalDist().inv_cdf(1 - (1 - est.confidence) / (4 * 2))
+
+    def interval(e):
+        return (
+            max(0.0, float(np.max(e.gains - z * e.gains_stderr))),
+            max(0.0, float(np.max(e.gains + z * e.gains_stderr))),
+        )
+
+    (lo_l, hi_l), (lo_e, hi_e) = interval(est.regret), interval(est.expert_regret)
+    assert hi_l > 0 and hi_e > 0
+    np.testing.assert_allclose(est.regret_gap_ci, (lo_l - hi_e, hi_l - lo_e), rtol=1e-9)
+
+
+def test_sampled_malice_accepts_weights_capped_below_one_and_names_bad_actions():
+    game = random_game(4, (2, 2), 2, rng=rng_(17))
+    demos = collect(game.simulator(), lambda s, h, rng: rng.integers(0, 4, len(s)), 20,
+                    rng=rng_(0))  # fmt: skip
+    kw = {"rng": rng_(1), "policy": ObservationTable((2, 2)), "rounds": 1, "rollouts": 8}
+    res = sampled_malice(game.simulator(), demos, adversary_episodes=8, max_weight=0.5, **kw)
+    assert max(res.history.max_weight) <= 0.5
+    bad = Samples(demos.features, np.where(np.arange(len(demos)) == 0, 4, demos.actions),
+                  demos.steps, demos.episodes)  # fmt: skip
+    with pytest.raises(ValidationError, match=r"demos.actions has 4 outside 0\.\.3$"):
+        sampled_malice(game.simulator(), bad, adversary_episodes=8, **kw)
+
+
+def test_policy_inputs_are_typed_and_tables_remember_their_width():
+    """Features become float64 and actions must be integers (not floats or bools); an
+    unknown ``default`` is named; a fitted ObservationTable refuses features of another
+    width and an unfitted one has 0 rows; ``max_iter`` reaches the optimiser (one
+    iteration stops far from the converged fit)."""
+    assert check_features([[1, 2]]).dtype == np.float64
+    x = rng_(0).normal(size=(3, 2))
+    pol = LogLinearMediator((2, 3))
+    for bad in ([0.0, 1.0, 1.0], [True, False, True]):
+        with pytest.raises(ValidationError, match="must be integer joint actions"):
+            pol.fit(x, bad, rng=rng_(0))
+    with pytest.raises(ValidationError, match=r"^unknown default 'zeros': 'uniform' or \[A\]$"):
+        ObservationTable((2, 3), default="zeros")
+    empty = ObservationTable((2, 3))
+    assert empty.rows == 0 and repr(empty) == "ObservationTable(num_actions=(2, 3), rows=0)"
+    table = empty.fit(x, [0, 1, 1], rng=rng_(0))
+    with pytest.raises(ValidationError, match=r"shape \[n, 2\]"):
+        table.probs(np.zeros((1, 3)))
+    many = rng_(1).normal(size=(40, 2))
+    actions = (many[:, 0] > 0).astype(np.int64) * 5
+    one = LogLinearMediator((2, 3), max_iter=1).fit(many, actions, rng=rng_(0))
+    full = LogLinearMediator((2, 3)).fit(many, actions, rng=rng_(0))
+    assert np.abs(one.probs(many) - full.probs(many)).max() > 0.1
+
+
+def test_conditional_on_a_recommendation_never_made_is_uniform_over_its_joint_actions():
+    """Agent 0 is never told a_0 = 1 (every sample has joint action 0 or 1, i.e. a_0 = 0):
+    ``sigma(a | x, a_0 = 1)`` is uniform, 1/3, on the three joint actions with a_0 = 1, in
+    every row."""
+    x = np.array([[0.0], [1.0]])
+    table = ObservationTable((2, 3)).fit(x, [0, 1], rng=rng_(0))
+    cond = table.conditional(x, 0, np.array([1, 1]))
+    np.testing.assert_allclose(cond, [[0, 0, 0, 1 / 3, 1 / 3, 1 / 3]] * 2)
