@@ -27,6 +27,7 @@ Usage::
     python benchmarks/mutation.py evaluation --jobs 2
     python benchmarks/mutation.py learners --sample 60 --seed 0
     python benchmarks/mutation.py sampled --sample 60 --seed 0 --jobs 1
+    python benchmarks/mutation.py sampled_neural --sample 40 --seed 1 --jobs 1  # needs torch
     python benchmarks/mutation.py _kernels --sample 24 --seed 0 --jobs 2
     python benchmarks/mutation.py deviations --tests tests/test_evaluation.py  # other tests
 
@@ -77,9 +78,9 @@ TARGETS = {
         ["src/regretgap/learners/*"],
         ["tests/test_learners.py", "tests/test_learner_references.py"],
     ),
-    # the sampled stack (issue 9) without neural.py (torch in a forked mutmut child can
-    # hang on its thread pool; test_sampled_neural.py needs torch) and without the
-    # adversary (large; its own target would be its own run)
+    # the sampled stack (issue 9) without the adversary (large: its own run) and without
+    # neural.py, whose target below needs torch (forked mutmut children run it fine on CPU;
+    # its device= arguments only matter on a GPU, so their mutants survive there)
     "sampled": (
         [
             "src/regretgap/sampled/policies.py",
@@ -99,16 +100,23 @@ TARGETS = {
             "tests/test_adversary.py",
         ],
     ),
+    "sampled_neural": (["src/regretgap/sampled/neural.py"], ["tests/test_sampled_neural.py"]),
     "_kernels": (
         ["src/regretgap/_kernels.py"],
         ["tests/test_evaluation_references.py", "tests/test_evaluation.py", "tests/test_data.py"],
     ),
 }
 AST_MODULES = {"_kernels"}
-#: module -> tests to deselect under mutmut: this one reads the mutated module's imports,
-#: and mutmut's copy imports its trampoline, so it fails before any mutation
+#: module -> tests to deselect under mutmut, as they fail before any mutation: the first
+#: reads the mutated module's imports (mutmut's copy imports its trampoline), the second
+#: reads README.md and .ci/run, which mutmut's mutants/ tree does not hold
 DESELECT = {
-    "sampled": ["tests/test_sampled_malice.py::test_the_learners_import_nothing_that_holds_rewards"]
+    "sampled": [
+        "tests/test_sampled_malice.py::test_the_learners_import_nothing_that_holds_rewards"
+    ],
+    "sampled_neural": [
+        "tests/test_sampled_neural.py::test_the_test_command_pins_the_cpu_wheel_and_the_extra_is_a_range"
+    ],
 }
 
 # mutmut 3's exit codes (mutmut.stats.status_by_exit_code) plus SIGTERM: mutmut ends a
