@@ -420,12 +420,20 @@ def report(module: str, mutants: list[Mutant], seconds: float) -> dict:
     score = killed / tested if tested else float("nan")
     print(f"\n{module}: {len(mutants)} mutants, {counts}; {seconds / 60:.1f} min")
     print(f"mutation score {killed}/{tested} = {score:.1%} (timeouts count as killed)")
+    by_file: dict[str, dict[str, int]] = {}
+    for m in mutants:
+        row = by_file.setdefault(m.path, {})
+        row[m.status] = row.get(m.status, 0) + 1
+    if len(by_file) > 1:
+        for path, row in sorted(by_file.items()):
+            print(f"  {path}: {sum(row.values())} mutants, {row}")
     for m in sorted(mutants, key=lambda m: (m.path, m.line)):
         if m.status != "killed":
             print(f"\n[{m.status}] {m.path}:{m.line}  {m.name}\n{m.diff}")
     return {
         "module": module,
         "counts": counts,
+        "by_file": by_file,
         "score": score,
         "seconds": seconds,
         "not_killed": [m._asdict() for m in mutants if m.status != "killed"],
