@@ -98,6 +98,7 @@ TARGETS = {
             "tests/test_sampled_evaluation.py",
             "tests/test_sampled_learners.py",
             "tests/test_adversary.py",
+            "tests/test_sampled_mutations.py",
         ],
     ),
     "sampled_neural": (["src/regretgap/sampled/neural.py"], ["tests/test_sampled_neural.py"]),
