@@ -58,7 +58,8 @@ def _tv(p, q):
 
 
 def _malice_iterates(game, counts, cls, rounds, aggregate):
-    """MALICE's iterates, per-round losses and largest weights (Algorithm 1 with eq. 6).
+    """MALICE's iterates, per-round losses, largest weights and worst agents (Algorithm 1
+    with eq. 6).
 
     ``aggregate="sum"`` refits on ``sum_{k<=n} w_k * counts`` (follow-the-leader);
     ``"last"`` on ``w_n * counts`` only (the wrong version the library must not be).
@@ -69,7 +70,7 @@ def _malice_iterates(game, counts, cls, rounds, aggregate):
     covered = visits > 0
     d_expert = visits / n_train
     emp = counts / np.where(covered, visits, 1.0)[..., None]
-    iterates, losses, weights = [cls.fit(counts)], [], []
+    iterates, losses, weights, agents = [cls.fit(counts)], [], [], []
     total = np.zeros_like(counts)
     for _ in range(rounds):
         sigma = iterates[-1]
@@ -79,6 +80,7 @@ def _malice_iterates(game, counts, cls, rounds, aggregate):
         f = np.broadcast_to(ell[:, None, :, None], (horizon, m, *counts.shape[1:]))
         brs = [rg.best_response(game, sigma, i, reward=f) for i in range(m)]
         worst = int(np.argmax([br.value for br in brs]))
+        agents.append(worst)
         losses.append(brs[worst].value / horizon)
         played = rg.apply_deviation(game, sigma, worst, brs[worst].deviation)
         d_dev = rg.state_distribution(game, played)
@@ -86,7 +88,7 @@ def _malice_iterates(game, counts, cls, rounds, aggregate):
         weights.append(w.max())
         total = total + w[..., None] * counts if aggregate == "sum" else w[..., None] * counts
         iterates.append(cls.fit(total))
-    return iterates, losses, weights
+    return iterates, losses, weights, agents
 
 
 def test_malice_refits_on_weighted_counts_summed_over_rounds():
@@ -101,13 +103,14 @@ def test_malice_refits_on_weighted_counts_summed_over_rounds():
     res = rg.malice(game, demos, rng=np.random.default_rng(1), rounds=rounds, policy_class=cls)
     train, _ = demos.split(0.2, np.random.default_rng(1))  # the split malice made
     counts = train.counts(game)
-    iterates, losses, weights = _malice_iterates(game, counts, cls, rounds, "sum")
+    iterates, losses, weights, agents = _malice_iterates(game, counts, cls, rounds, "sum")
     np.testing.assert_allclose(res.history.loss, losses, rtol=1e-9, atol=1e-12)
+    assert res.history.agent == tuple(agents)
     np.testing.assert_allclose(res.history.max_weight, weights, rtol=1e-9)
     np.testing.assert_allclose(res.policy, iterates[res.best_round], atol=1e-9)
     # the comparison can fail: refitting on the last round's weights only (not
     # follow-the-leader) gives other iterates from the second refit on
-    _, last_losses, _ = _malice_iterates(game, counts, cls, rounds, "last")
+    _, last_losses, _, _ = _malice_iterates(game, counts, cls, rounds, "last")
     assert np.max(np.abs(np.subtract(last_losses, losses))) > 1e-4
 
 
@@ -216,3 +219,106 @@ def test_blades_and_malice_pass_their_options_on():
         for kind in ("ce", "swap")
     }
     assert all(w < c - 1e-3 for w, c in zip(losses["swap"], losses["ce"], strict=True))
+
+
+# ---------------------------------------------------------------------------------------
+# MALICE's and ALICE's losses, weights and options, against brute force
+
+
+def _brute_force_malice_loss(game, sigma, counts):
+    """``max_phi E_{d^{pi_{sigma, phi}}}[ell] / H`` per agent by enumerating every
+    deterministic per-step deviation table (``n_i^(H S n_i)`` of them), with
+    ``ell = TV(emp, sigma)`` on covered ``(h, s)`` and 0 elsewhere; and ``ell``."""
+    import itertools
+
+    visits = counts.sum(axis=-1)
+    covered = visits > 0
+    emp = counts / np.where(covered, visits, 1.0)[..., None]
+    ell = np.where(covered, _tv(emp, sigma), 0.0)
+    horizon, num_states = game.horizon, game.num_states
+    values = []
+    for i, n in enumerate(game.num_actions):
+        best = -np.inf
+        for flat in itertools.product(range(n), repeat=horizon * num_states * n):
+            phi = np.array(flat).reshape(horizon, num_states, n)
+            d = rg.state_distribution(game, rg.apply_deviation(game, sigma, i, phi))
+            best = max(best, float((d * ell).sum()))
+        values.append(best / horizon)
+    return np.array(values), ell
+
+
+def _two_agent_case():
+    """2 agents x 2 actions, 2 states, H = 2; state 1 at step 1 has no data, and the
+    mediator reaches it with probability 0.76 (seed 28 of dense_random_game)."""
+    rng = np.random.default_rng(28)
+    game = dense_random_game(rng, (2, 2), 2, 2)
+    sigma = rng.dirichlet(np.ones(4), size=(2, 2))
+    counts = rng.integers(0, 4, size=(2, 2, 4)).astype(np.float64)
+    counts[1, 1] = 0.0
+    return game, sigma, counts
+
+
+def test_malice_loss_is_the_worst_agents_and_ignores_uncovered_states():
+    """Eq. (6) by enumeration of the 256 deviation tables of each agent: agent 1's loss is
+    the larger, and the uncovered (h, s) = (1, 1) contributes 0 (TV against no data would be
+    1/2 there). ALICE's loss is the mediator's own ``E_{d^{sigma}}[ell] / H``."""
+    from regretgap.learners.malice import alice_loss, malice_loss
+
+    game, sigma, counts = _two_agent_case()
+    brute, ell = _brute_force_malice_loss(game, sigma, counts)
+    assert brute[1] > brute[0] + 0.1  # agent 1 is the worst, by a margin
+    loss, agent, phi = malice_loss(game, sigma, counts)
+    assert agent == 1
+    assert loss == pytest.approx(brute[1], abs=1e-12)
+    # the returned deviation attains the loss
+    d_dev = rg.state_distribution(game, rg.apply_deviation(game, sigma, 1, phi))
+    assert float((d_dev * ell).sum()) / game.horizon == pytest.approx(loss, abs=1e-12)
+    d = rg.state_distribution(game, sigma)
+    assert d[1, 1] > 0.7  # the uncovered state matters to both losses
+    assert alice_loss(game, sigma, counts) == pytest.approx((d * ell).sum() / 2, abs=1e-12)
+
+
+def test_malice_and_alice_check_max_weight_and_record_agents():
+    """``max_weight`` must be positive (the message names it); ALICE has no deviating
+    agent (``history.agent`` is -1 each round)."""
+    game = dense_random_game(np.random.default_rng(0), (2, 2), 3, 3, sparsity=0.0)
+    demos = rg.sample_trajectories(game, rg.uniform_policy(game), 300, rng=np.random.default_rng(1))
+    for learner in (rg.malice, rg.alice):
+        for bad in (0.0, -1.0):
+            with pytest.raises(ValueError, match=f"max_weight must be > 0, got {bad}"):
+                learner(game, demos, rng=np.random.default_rng(0), max_weight=bad)
+    res = rg.alice(game, demos, rng=np.random.default_rng(0), rounds=2)
+    assert res.history.agent == (-1, -1)
+
+
+def test_malice_caps_weights_only_with_clip_weights():
+    """Under coverage the deviation's state distribution puts all its mass on covered
+    states, so at each step ``sum_s d_dev(s) = sum_s d_E(s) = 1`` and the largest weight is
+    >= 1. ``max_weight = 0.5`` then caps every round's largest weight at exactly 0.5 with
+    ``clip_weights=True`` and changes nothing without it."""
+    game = dense_random_game(np.random.default_rng(0), (2, 2), 3, 3, sparsity=0.0)
+    expert = 0.5 * rg.uniform_policy(game) + 0.5 * np.eye(4)[[0, 3, 1]]  # [S, A]
+    demos = rg.sample_trajectories(game, expert, 400, rng=np.random.default_rng(1))
+
+    def run(**options):
+        return rg.malice(game, demos, rng=np.random.default_rng(0), rounds=2, **options)
+
+    free, capped_off, capped = run(), run(max_weight=0.5), run(max_weight=0.5, clip_weights=True)
+    assert min(free.history.max_weight) >= 1.0
+    assert capped_off.history == free.history
+    assert capped.history.max_weight == (0.5, 0.5)
+
+
+def test_jirl_step_size_must_be_positive():
+    """``step_size = 0`` is rejected (a reward player that never moves); any positive step
+    runs, and the first reward is ``clip(step_size * (rho_train - rho_uniform), -1, 1)``."""
+    game = dense_random_game(np.random.default_rng(0), (2, 2), 3, 3)
+    demos = rg.sample_trajectories(game, rg.uniform_policy(game), 50, rng=np.random.default_rng(1))
+    for bad in (0.0, -1.0):
+        with pytest.raises(ValueError, match="step_size must be > 0"):
+            rg.jirl(game, demos, rng=np.random.default_rng(1), step_size=bad)
+    res = rg.jirl(game, demos, rng=np.random.default_rng(1), rounds=1, step_size=0.5)
+    train, _ = rg.as_demonstrations(demos).split(0.2, np.random.default_rng(1))
+    grad = train.counts(game).sum(axis=0) / len(train)
+    grad = grad - rg.occupancy(game, rg.uniform_policy(game)).sum(axis=0)
+    np.testing.assert_allclose(res.reward, np.clip(0.5 * grad, -1.0, 1.0), atol=1e-12)

@@ -319,3 +319,23 @@ def test_threads_are_set_while_fitting_and_restored() -> None:
         torch.set_num_threads(outer)
     with pytest.raises(ValidationError, match="threads"):
         NeuralMediator((2, 2), threads=0)
+
+
+def test_defaults_messages_and_repr_of_the_neural_mediator() -> None:
+    """Mutation-testing survivors: one torch thread by default (with busy cores torch's
+    spinning pool made fits 15x slower); a bad ``weight_decay`` is named; the repr says
+    which head; agent ``i``'s action embeddings start at row ``sum_{k<i} n_k`` (three
+    agents: rows 0, 2, 5), so no two agents' actions share a row."""
+    from regretgap.sampled.neural import _Net
+
+    pol = NeuralMediator((2, 3))
+    assert pol.threads == 1
+    with pytest.raises(ValidationError, match=r"^weight_decay must be a finite number >= 0"):
+        NeuralMediator((2, 3), weight_decay=-1.0)
+    assert (
+        repr(pol) == "NeuralMediator(num_actions=(2, 3), hidden=(64, 64), autoregressive, d=None)"
+    )
+    flat = NeuralMediator((2, 3), hidden=(8,), autoregressive=False)
+    assert repr(flat) == "NeuralMediator(num_actions=(2, 3), hidden=(8,), flat, d=None)"
+    net = _Net(4, (2, 3, 2), (8,), True, torch.Generator().manual_seed(0))
+    assert net.offsets == [0, 2, 5]
