@@ -72,6 +72,15 @@ def check_rng(rng: Any) -> np.random.Generator:
     return rng
 
 
+def check_count(name: str, value: Any, *, minimum: int = 1) -> int:
+    """Return ``value`` as an int if it is an integer ``>= minimum`` (not a bool), else raise
+    ValidationError naming ``name``: the budgets, rounds and episode counts of the sampled
+    learners, the adversary and the sampled evaluation."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ValidationError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    return int(value)
+
+
 def check_batch_size(n: Any) -> int:
     """Return ``n`` as an int if it is a positive integer, else raise ValidationError."""
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:

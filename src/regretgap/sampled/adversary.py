@@ -22,7 +22,7 @@ import numpy as np
 
 from regretgap.data import _inverse_cdf
 from regretgap.errors import ValidationError
-from regretgap.simulator import check_joint_actions, check_rng, check_simulator
+from regretgap.simulator import check_count, check_joint_actions, check_rng, check_simulator
 
 #: Designs of the fitted-Q regressor, see :func:`fitted_q_adversary`.
 DESIGNS = ("interaction", "additive")
@@ -150,12 +150,6 @@ def as_recommender(policy: Any, sim: Any) -> Recommender:
 # input checks
 
 
-def _check_count(name: str, value: Any, *, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValidationError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
-
-
 class _PlayedReward(NamedTuple):
     """Internal marker: the objective is ``reward(states, h, played joint actions) -> [n]``."""
 
@@ -191,9 +185,9 @@ def _check_common(
             f"reward must be callable reward(states, h, joint_actions) -> [n], "
             f"got {type(reward).__name__}"
         )
-    episodes = _check_count("episodes (the training budget)", episodes)
-    batch_size = _check_count("batch_size", batch_size)
-    eval_episodes = _check_count("eval_episodes", eval_episodes)
+    episodes = check_count("episodes (the training budget)", episodes)
+    batch_size = check_count("batch_size", batch_size)
+    eval_episodes = check_count("eval_episodes", eval_episodes)
     if isinstance(epsilon, bool) or not isinstance(epsilon, (int, float)) or not 0 <= epsilon <= 1:
         raise ValidationError(f"epsilon must be a probability in [0, 1], got {epsilon!r}")
     if not callable(recommend):
@@ -462,7 +456,7 @@ def tabular_q_adversary(
         num_states = table.shape[1]
     if num_states is None:
         raise ValidationError("tabular_q_adversary needs num_states (sim has no num_states)")
-    num_states = _check_count("num_states", num_states)
+    num_states = check_count("num_states", num_states)
     if table is not None and table.shape[1] != num_states:
         raise ValidationError(f"loss table has {table.shape[1]} states, num_states={num_states}")
     check_simulator(sim, rng=rng)

@@ -25,7 +25,7 @@ from regretgap.sampled.adversary import (
     fitted_q_adversary,
     tabular_q_adversary,
 )
-from regretgap.simulator import check_rng, check_simulator
+from regretgap.simulator import check_count, check_rng, check_simulator
 from regretgap.utilities import Utilities
 
 #: Choices of ``adversary`` in :func:`estimate_regret`.
@@ -125,13 +125,6 @@ def _check_confidence(confidence: Any) -> float:
     return float(confidence)
 
 
-def _check_episodes(name: str, value: Any) -> int:
-    # a standard error needs two episodes: below that no interval exists
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 2:
-        raise ValidationError(f"{name} must be an integer >= 2, got {value!r}")
-    return int(value)
-
-
 def _checked_recommender(
     recommend: Callable[..., Any], num_joint: int, name: str
 ) -> Callable[..., np.ndarray]:
@@ -186,7 +179,8 @@ def _check_inputs(
 ) -> tuple[int, int, float]:
     """Validate the shared arguments; return ``(m, episodes, confidence)``."""
     check_rng(rng)
-    episodes = _check_episodes("episodes", episodes)
+    # a standard error needs two episodes: below that no interval exists
+    episodes = check_count("episodes", episodes, minimum=2)
     confidence = _check_confidence(confidence)
     if adversary not in ADVERSARIES:
         raise ValidationError(f"adversary must be one of {ADVERSARIES}, got {adversary!r}")
@@ -348,7 +342,7 @@ def _estimate_regret(
     """:func:`estimate_regret`; ``name`` is the policy's name in error messages."""
     m, episodes, confidence = _check_inputs(sim, utilities, rng, episodes, confidence, adversary)
     train = episodes if adversary_episodes is None else adversary_episodes
-    train = _check_episodes("adversary_episodes", train)
+    train = check_count("adversary_episodes", train, minimum=2)
     options = dict(adversary_options or {})
     clash = sorted(set(options) & set(_RESERVED))
     if clash:

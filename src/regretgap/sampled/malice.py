@@ -50,7 +50,7 @@ from regretgap.errors import ValidationError
 from regretgap.sampled.adversary import fitted_q_adversary, tabular_q_adversary
 from regretgap.sampled.data import Samples, check_samples_set, collect
 from regretgap.sampled.policies import LogLinearMediator, MediatorPolicy
-from regretgap.simulator import check_rng
+from regretgap.simulator import check_count, check_rng
 
 #: Adversaries a learner may use; ``"auto"`` is tabular when the simulator has ``num_states``.
 ADVERSARIES = ("auto", "tabular", "fitted")
@@ -100,12 +100,6 @@ class MaliceResult(NamedTuple):
 
 # ---------------------------------------------------------------------------------------
 # input checks
-
-
-def _check_count(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValidationError(f"{name} must be an integer >= 1, got {value!r}")
-    return int(value)
 
 
 def _check_sim(sim: Any) -> tuple[tuple[int, ...], int]:
@@ -299,9 +293,9 @@ def _reweighting_loop(
     rng = check_rng(rng)
     sizes, horizon = _check_sim(sim)
     num_joint = prod(sizes)
-    rounds = _check_count("rounds", rounds)
-    rollouts = _check_count("rollouts", rollouts)
-    adversary_episodes = _check_count("adversary_episodes", adversary_episodes)
+    rounds = check_count("rounds", rounds)
+    rollouts = check_count("rollouts", rollouts)
+    adversary_episodes = check_count("adversary_episodes", adversary_episodes)
     if adversary not in ADVERSARIES:
         raise ValidationError(f"adversary must be one of {ADVERSARIES}, got {adversary!r}")
     kind = adversary
