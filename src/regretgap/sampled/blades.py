@@ -27,7 +27,7 @@ import numpy as np
 
 from regretgap.errors import ValidationError
 from regretgap.sampled.adversary import fitted_q_adversary, tabular_q_adversary
-from regretgap.sampled.data import CountingExpert, Samples, collect, concat
+from regretgap.sampled.data import CountingExpert, Samples, collect, concat, observe
 from regretgap.sampled.jbc import check_demos_for, check_policy
 from regretgap.sampled.policies import MediatorPolicy
 from regretgap.simulator import check_rng, check_simulator
@@ -97,18 +97,6 @@ def blades_episodes_per_round(
 # the query loss and the record of answers
 
 
-def _observe(sim: Any, states: Any, h: int) -> np.ndarray:
-    """Checked features ``[n, d]`` of a states batch at step ``h``."""
-    n = len(states)
-    x = np.asarray(sim.observe(states, h), dtype=np.float64)
-    if x.ndim != 2 or x.shape[0] != n:
-        raise ValidationError(f"simulator observe at h = {h} returned {x.shape}, want [{n}, d]")
-    if not np.all(np.isfinite(x)):
-        k, j = (int(v) for v in np.argwhere(~np.isfinite(x))[0])
-        raise ValidationError(f"features at h = {h}: column {j} of entry {k} is {x[k, j]}")
-    return x
-
-
 class _QueryLoss:
     """``loss(states, h) = 1 - sigma_n(a_E | x)`` with ``a_E`` a fresh expert answer.
 
@@ -136,7 +124,7 @@ class _QueryLoss:
         self.last_h = -1
 
     def __call__(self, states: Any, h: int) -> np.ndarray:
-        x = _observe(self.sim, states, h)
+        x = observe(self.sim, states, h)
         if h <= self.last_h or self.batch.size != x.shape[0]:
             self.batch = self.next_episode + np.arange(x.shape[0])
             self.next_episode += x.shape[0]

@@ -120,6 +120,22 @@ def check_samples_set(samples: Any, *, name: str = "demos") -> Samples:
 # roll-ins
 
 
+def observe(sim: Any, states: Any, h: int, d: int | None = None) -> np.ndarray:
+    """``sim.observe(states, h)`` checked: ``[n, d]`` float64 (``d`` when given), finite.
+
+    Raises:
+        ValidationError: the wrong shape, or a NaN/inf feature (naming step, entry, column).
+    """
+    n = len(states)
+    x = np.asarray(sim.observe(states, h), dtype=np.float64)
+    if x.ndim != 2 or x.shape[0] != n or (d is not None and x.shape[1] != d):
+        raise ValidationError(f"simulator observe at h = {h} returned {x.shape}, want [{n}, d]")
+    if not np.all(np.isfinite(x)):
+        k, j = (int(v) for v in np.argwhere(~np.isfinite(x))[0])
+        raise ValidationError(f"features at h = {h}: column {j} of entry {k} is {x[k, j]}")
+    return x
+
+
 def collect(
     sim: Any,
     recommend: Callable[..., np.ndarray],
@@ -165,12 +181,7 @@ def collect(
     xs, acts = [], []
     s = sim.reset(rng, n)
     for h in range(horizon):
-        x = np.asarray(sim.observe(s, h), dtype=np.float64)
-        if x.ndim != 2 or x.shape[0] != n or (xs and x.shape[1] != xs[0].shape[1]):
-            raise ValidationError(f"simulator observe at h = {h} returned {x.shape}, want [{n}, d]")
-        if not np.all(np.isfinite(x)):
-            k, j = (int(v) for v in np.argwhere(~np.isfinite(x))[0])
-            raise ValidationError(f"features at h = {h}: column {j} of entry {k} is {x[k, j]}")
+        x = observe(sim, s, h, xs[0].shape[1] if xs else None)
         a = recommend(s, h, rng)
         try:
             a = check_joint_actions(a, n, num_joint)
