@@ -15,7 +15,6 @@ A worker that dies (killed, out of memory, ``os._exit``) has its run retried up 
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import logging
 import multiprocessing
 import os
@@ -147,27 +146,11 @@ def one_thread() -> Iterator[None]:
 
     before = numba.get_num_threads()
     numba.set_num_threads(1)
-    torch = _torch()
-    torch_before = torch.get_num_threads() if torch else 0
-    if torch:
-        torch.set_num_threads(1)
     try:
         with threadpool_limits(1):
             yield
     finally:
         numba.set_num_threads(before)
-        if torch:
-            torch.set_num_threads(torch_before)
-
-
-def _torch() -> Any:
-    """PyTorch if the ``[torch]`` extra is installed (its intra-op pool is not one that
-    threadpoolctl limits), else ``None``."""
-    if importlib.util.find_spec("torch") is None:
-        return None
-    import torch
-
-    return torch
 
 
 def _worker_init() -> None:
@@ -177,9 +160,6 @@ def _worker_init() -> None:
 
     numba.set_num_threads(1)
     threadpool_limits(1)
-    torch = _torch()
-    if torch:
-        torch.set_num_threads(1)
 
 
 def _timed(execute: Callable[[Any], Any], spec: Any) -> tuple[Any, float]:
