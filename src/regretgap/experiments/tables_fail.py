@@ -148,7 +148,7 @@ def execute(config: dict, seed: int) -> dict:
             demos=demos,
             rounds=config["rounds"],
             query_budget=config["budget"],
-            **budget_split(name, config["budget"], config["rounds"]),
+            **budget_split(name),
         )
         extra = {"queries": int(res.queries)}
     table = res.policy.table(sim)
@@ -161,7 +161,7 @@ def execute(config: dict, seed: int) -> dict:
     }
 
 
-def budget_split(name: str, budget: int, rounds: int) -> dict:
+def budget_split(name: str) -> dict:
     """Roll-ins per round so that DAgger and BLADES spend the same queries per round.
 
     BLADES asks the expert at every step of its adversary's episodes and roll-ins, for each
