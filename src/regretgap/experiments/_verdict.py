@@ -20,6 +20,14 @@ CONSISTENT = "consistent"
 INCONSISTENT = "inconsistent"
 NOT_APPLICABLE = "not applicable"
 
+#: Row kinds. A *claim* says what a learner (or the proof's construction) achieves that
+#: another does not, and could fail for the learner's reason. A *bound check* is an
+#: inequality that holds for every policy (it validates the evaluator and the constants,
+#: not a learner); the report keeps the two in separate tables.
+CLAIM = "claim"
+BOUND_CHECK = "bound check"
+KINDS = (CLAIM, BOUND_CHECK)
+
 #: Exact computations agree to round-off; a gap below this is printed and judged as 0.
 TOLERANCE = 1e-9
 
@@ -42,6 +50,8 @@ class Verdict(NamedTuple):
         word: :data:`CONSISTENT`, :data:`INCONSISTENT` or :data:`NOT_APPLICABLE`.
         criterion: the test applied, in one sentence.
         numbers: the numbers the criterion used.
+        kind: :data:`CLAIM` (a learner or construction claim, Table 1) or
+            :data:`BOUND_CHECK` (holds for any policy; the report's separate table).
     """
 
     experiment: str
@@ -53,6 +63,7 @@ class Verdict(NamedTuple):
     word: str
     criterion: str
     numbers: dict[str, float]
+    kind: str = CLAIM
 
 
 def judge(ok: bool) -> str:
