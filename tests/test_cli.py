@@ -148,6 +148,15 @@ def test_file_commands(files, capsys):
         )
         gaps[algo] = ev["regret_gap"]
     assert gaps == {"dagger": pytest.approx(4 / 3), "alice": pytest.approx(4 / 3)}
+    # DAgger with noisy roll-ins reaches s_1, one deviation away, and learns it there
+    cmd = ["learn", "dagger", str(p / "game.npz"), "--expert", str(p / "expert.npz")]
+    cmd += ["--demos", str(p / "demos.npz"), "-o", str(p / "noisy.npz")]
+    _json(capsys, [*cmd, "--deviation-rate", "0.3", "--rounds", "2"])
+    ev = _json(
+        capsys,
+        ["evaluate", str(p / "game.npz"), str(p / "noisy.npz"), "--expert", str(p / "expert.npz")],
+    )
+    assert ev["regret_gap"] == pytest.approx(0.0, abs=1e-12)
 
 
 def _run(*args):
@@ -240,6 +249,10 @@ BAD = [
     (["make-game", "theorem_5_4", "--beta", "0.9", "-o", "{out}"], "0 < beta <= 1/2"),
     (["make-game", "random", "-o", "{out}", "--expert-output", "{out2}"], "no built-in expert"),
     (["make-game", "matrix", "-o", "{out}"], "needs --payoffs"),
+    (["learn", "dagger", "{game}", "--expert", "{expert}", "-o", "{out}", "--deviation-rate",
+      "1.5"], "probability in [0, 1]"),
+    (["learn", "blades", "{game}", "--expert", "{expert}", "-o", "{out}", "--deviation-rate",
+      "0.3"], "does not take it"),
 ]  # fmt: skip
 
 

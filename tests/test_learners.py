@@ -275,3 +275,73 @@ def test_jirl_returns_the_mixture_whose_moment_error_decreases():
     assert np.abs(rho_train - best_rho).sum() / c.game.horizon == pytest.approx(
         hist.moment_error[res.best_round]
     )
+
+
+def _kron_noise(game, rate):
+    """Brute-force noise kernel K[a, a'] = prod_i ((1 - rate) 1(a'_i = a_i) + rate / n_i)."""
+    kernel = np.ones((1, 1))
+    for n in game.num_actions:
+        kernel = np.kron(kernel, (1 - rate) * np.eye(n) + rate / n)
+    return kernel
+
+
+@pytest.mark.parametrize("rate", [0.0, 0.3, 1.0])
+def test_noisy_play_is_the_per_agent_noise_kernel(rate):
+    from regretgap.learners.blades import noisy_play
+
+    game = random_game(5, (2, 3, 2), 4, rng=np.random.default_rng(0))
+    sigma = np.random.default_rng(1).dirichlet(np.ones(12), size=(4, 5))
+    played = noisy_play(game, sigma, rate)
+    np.testing.assert_allclose(played, sigma @ _kron_noise(game, rate), atol=1e-14)
+    if rate == 1.0:  # everyone plays uniformly whatever is recommended
+        np.testing.assert_allclose(played, 1 / 12, atol=1e-14)
+
+
+def test_dagger_deviation_rate_zero_is_plain_dagger():
+    c = theorem_4_5(6)
+    runs = [
+        rg.dagger(
+            c.game,
+            rg.QueryableExpert(c.expert, answers="sampled", rng=np.random.default_rng(4)),
+            rng=np.random.default_rng(5),
+            rounds=3,
+            rollouts=32,
+            **extra,
+        )
+        for extra in ({}, {"deviation_rate": 0.0})
+    ]
+    np.testing.assert_array_equal(runs[0].policy, runs[1].policy)
+    assert runs[0].history == runs[1].history and runs[0].queries == runs[1].queries
+
+
+def test_noise_dagger_reaches_states_one_deviation_away():
+    """Theorem 4.5's s_1 lies behind one deviation: obedient DAgger never asks there and
+    keeps the regret gap (H - 2)/3; DAgger whose roll-ins deviate at random (rate 0.3, so a
+    departure w.p. 0.15 per agent and step) asks there and closes it. This is why BLADES
+    must be compared with noise-DAgger, not DAgger alone."""
+    h = 6
+    c = theorem_4_5(h)
+    demos = _demos(c.game, c.expert, n=200)  # without them uniform roll-ins reach s_1 too
+    gaps = {}
+    for rate in (0.0, 0.3):
+        res = rg.dagger(
+            c.game,
+            rg.QueryableExpert(c.expert),
+            rng=np.random.default_rng(7),
+            demos=demos,
+            rounds=2,
+            rollouts=128,
+            deviation_rate=rate,
+        )
+        gaps[rate] = rg.regret_gap(c.game, c.expert, res.policy)
+    assert gaps[0.0] == pytest.approx((h - 2) / 3)
+    assert gaps[0.3] == pytest.approx(0.0, abs=1e-12)
+
+
+@pytest.mark.parametrize("rate", [-0.1, 1.5, float("nan"), True, "0.1", None])
+def test_dagger_refuses_bad_deviation_rate_before_any_query(rate):
+    c = theorem_4_5(4)
+    expert = rg.QueryableExpert(c.expert)
+    with pytest.raises(rg.ValidationError, match="deviation_rate must be a probability"):
+        rg.dagger(c.game, expert, rng=np.random.default_rng(0), deviation_rate=rate)
+    assert expert.queries == 0

@@ -198,6 +198,10 @@ def _learn(args: argparse.Namespace) -> int:
                 f"{args.algorithm} learns from --demos only; --expert is for blades and "
                 f"dagger (drop it)"
             )
+    if args.deviation_rate and args.algorithm != "dagger":
+        raise ValidationError(
+            f"--deviation-rate is DAgger's roll-in noise; {args.algorithm} does not take it"
+        )
     out = _output(args, args.game, args.demos, args.expert)
     game = io.load_game(args.game)
     rng = np.random.default_rng(args.seed)
@@ -206,8 +210,17 @@ def _learn(args: argparse.Namespace) -> int:
     if args.algorithm in QUERYING:
         sigma_e = io.load_policy(args.expert, game)
         expert = rg.QueryableExpert(sigma_e, game, answers=args.answers, rng=rng)
-        learner = rg.blades if args.algorithm == "blades" else rg.dagger
-        res = learner(game, expert, rng=rng, demos=demos, rounds=args.rounds)
+        if args.algorithm == "blades":
+            res = rg.blades(game, expert, rng=rng, demos=demos, rounds=args.rounds)
+        else:
+            res = rg.dagger(
+                game,
+                expert,
+                rng=rng,
+                demos=demos,
+                rounds=args.rounds,
+                deviation_rate=args.deviation_rate,
+            )
         extra = {"queries": res.queries}
     elif args.algorithm == "jbc":
         res = rg.jbc(game, demos)
@@ -348,6 +361,16 @@ def _positive_float(text: str) -> float:
         raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from exc
     if not np.isfinite(value) or value <= 0:
         raise argparse.ArgumentTypeError(f"expected a finite number > 0, got {text!r}")
+    return value
+
+
+def _probability(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from exc
+    if not 0 <= value <= 1:  # NaN fails too
+        raise argparse.ArgumentTypeError(f"expected a probability in [0, 1], got {text!r}")
     return value
 
 
@@ -506,6 +529,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--clip-weights",
         action="store_true",
         help="alice, malice: ignore states the demonstrations never cover (no coverage check)",
+    )
+    p.add_argument(
+        "--deviation-rate",
+        type=_probability,
+        default=0.0,
+        help="dagger: each agent plays a uniformly random action instead of its "
+        "recommendation with this probability at every roll-in step (noise injection)",
     )
 
     p = command("make-game", _make_game, "write a built-in game to a game file")

@@ -9,7 +9,11 @@ the answers, refit (follow-the-leader: one weighted log-loss fit on every answer
   response to the state reward ``ell_h(s)``. Deviations reach the states the expert's own
   play never visits, so the expert is asked there (Theorem 5.9).
 - DAgger rolls in under ``pi_{sigma_n}`` only (no deviation): its loss is the on-policy
-  ``E_{s ~ d^{pi_{sigma_n}}} TV``, which bounds the value gap but not the regret gap.
+  ``E_{s ~ d^{pi_{sigma_n}}} TV``, which bounds the value gap but not the regret gap. With
+  ``deviation_rate=p`` (noise injection, as DART does for single-agent imitation) every
+  agent independently plays a uniformly random action of its own instead of its
+  recommendation with probability ``p`` at every step of the roll-in: undirected deviations,
+  the strongest simple baseline for BLADES's directed ones.
 
 Departure from the paper, stated: ``ell`` is only known where the expert has answered, so
 never-answered states get the largest loss, 1 (optimism: a deviation that reaches
@@ -66,6 +70,32 @@ class BladesResult(NamedTuple):
     queries: int
 
 
+def noisy_play(game: MarkovGame, sigma: np.ndarray, rate: float) -> np.ndarray:
+    """The joint policy actually played when every agent independently replaces its
+    recommendation by a uniformly random action of its own with probability ``rate``.
+
+    ``played(a' | s) = sum_a sigma(a | s) prod_i [(1 - rate) 1(a'_i = a_i) + rate / n_i]``,
+    applied one agent axis at a time (no ``[A, A]`` kernel). ``sigma`` is ``[H, S, A]``;
+    so is the result.
+    """
+    if rate == 0:
+        return sigma
+    lead = sigma.shape[:-1]
+    x = sigma.reshape(*lead, *game.num_actions)
+    for axis in range(len(lead), x.ndim):
+        x = (1 - rate) * x + rate * x.mean(axis=axis, keepdims=True)
+    return x.reshape(sigma.shape)
+
+
+def check_rate(rate: Any) -> float:
+    """``deviation_rate``: a probability in ``[0, 1]`` (ValidationError otherwise)."""
+    if isinstance(rate, bool) or not isinstance(rate, (int, float, np.floating, np.integer)):
+        raise ValidationError(f"deviation_rate must be a probability in [0, 1], got {rate!r}")
+    if not 0 <= float(rate) <= 1:
+        raise ValidationError(f"deviation_rate must be a probability in [0, 1], got {rate!r}")
+    return float(rate)
+
+
 def _estimated_loss(
     game: MarkovGame,
     sigma: np.ndarray,
@@ -73,11 +103,14 @@ def _estimated_loss(
     known: np.ndarray,
     kind: Any,
     deviate: bool,
+    rate: float = 0.0,
 ) -> tuple[float, int, tuple[np.ndarray, ...] | None]:
-    """``(loss, agent, deviations)``: eq. 7 (``deviate``) or the on-policy loss, from labels."""
+    """``(loss, agent, deviations)``: eq. 7 (``deviate``) or the loss on DAgger's roll-in
+    distribution (on-policy, with ``rate`` noise), from labels."""
     ell = np.where(known, tv(label, sigma), 1.0)
     if not deviate:
-        return float((state_distribution(game, sigma) * ell).sum()) / game.horizon, -1, None
+        d = state_distribution(game, noisy_play(game, sigma, rate))
+        return float((d * ell).sum()) / game.horizon, -1, None
     values, deviations = deviation_losses(game, sigma, ell, kind)
     i = int(np.argmax(values))
     return float(values[i]) / game.horizon, i, deviations
@@ -94,9 +127,11 @@ def _query_loop(
     policy_class: Any,
     kind: Any,
     deviate: bool,
+    rate: float = 0.0,
 ) -> BladesResult:
     rng = check_rng(rng)
     rounds = check_rounds(rounds)
+    rate = check_rate(rate)
     cls = check_policy_class(policy_class)
     if not isinstance(expert, QueryableExpert):
         raise ValidationError(f"expert must be a QueryableExpert, got {type(expert).__name__}")
@@ -115,12 +150,13 @@ def _query_loop(
     losses, agents, queries = [], [], []
     for _ in range(rounds):
         sigma = iterates[-1]
-        loss, worst, deviations = _estimated_loss(game, sigma, label, known, kind, deviate)
+        loss, worst, deviations = _estimated_loss(game, sigma, label, known, kind, deviate, rate)
         losses.append(loss)
         agents.append(worst)
         plans = list(enumerate(deviations)) if deviate else [(None, None)]
+        played = noisy_play(game, sigma, rate)  # sigma itself when rate = 0
         for i, phi in plans:
-            states, _, _ = rollout(game, sigma, rollouts, rng=rng, agent=i, deviation=phi)
+            states, _, _ = rollout(game, played, rollouts, rng=rng, agent=i, deviation=phi)
             h = np.broadcast_to(np.arange(game.horizon), states.shape).ravel()
             s = states.ravel()
             if sampled:
@@ -141,7 +177,9 @@ def _query_loop(
             known = known | asked
         queries.append(expert.queries - start)
         iterates.append(cls.fit(counts))
-    validation = [_estimated_loss(game, sig, label, known, kind, deviate)[0] for sig in iterates]
+    validation = [
+        _estimated_loss(game, sig, label, known, kind, deviate, rate)[0] for sig in iterates
+    ]
     best = int(np.argmin(validation))  # the earliest of equally good iterates
     return BladesResult(
         policy=iterates[best],
@@ -202,6 +240,7 @@ def dagger(
     rounds: int = 8,
     rollouts: int = 64,
     policy_class: Any = None,
+    deviation_rate: float = 0.0,
 ) -> BladesResult:
     """DAgger over joint recommendations: BLADES without deviations (Ross et al., 2011).
 
@@ -209,7 +248,22 @@ def dagger(
     queries the expert at the visited states and refits on the aggregate. It is the
     single-agent analogue the paper's BLADES improves on: it never visits the states that
     only a deviation reaches, so it cannot learn the expert's recommendations there.
+
+    With ``deviation_rate = p > 0`` (noise injection, as DART does for single-agent
+    imitation) the roll-ins are noisy: at every step each agent independently plays a
+    uniformly random action of its own instead of its recommendation with probability
+    ``p`` (so it departs from the recommendation with probability ``p (n_i - 1) / n_i``).
+    The expert is still asked at every visited state, so random deviations reach the states
+    behind one deviation, but a state behind ``k`` consecutive deviations only with
+    probability about ``(p (n_i - 1) / n_i)^k``, where BLADES's worst-case deviation goes
+    every time. ``history.loss`` and ``history.validation`` are then the loss on the noisy
+    roll-in distribution.
+
     Arguments and result as in :func:`blades` (``history.agent`` is ``-1``).
+
+    Raises:
+        ValidationError: ``deviation_rate`` outside ``[0, 1]`` (before any work), and as
+            :func:`blades`.
     """
     return _query_loop(
         game,
@@ -221,4 +275,5 @@ def dagger(
         policy_class=policy_class,
         kind="ce",
         deviate=False,
+        rate=deviation_rate,
     )
