@@ -191,3 +191,25 @@ def test_each_verdict_both_ways(claim, jbc, jirl):
     good = _words(_doctored(CONFORMING["jbc"], CONFORMING["jirl"]))
     assert good == dict.fromkeys(good, CONSISTENT) and claim in good
     assert _words(_doctored(jbc, jirl))[claim] == INCONSISTENT
+
+
+def test_jbc_and_jirl_of_a_seed_learn_from_the_same_demonstrations(monkeypatch):
+    """The J-BC vs J-IRL comparison is paired: the learners' runs differ in their own seed
+    and settings, never in the data they see."""
+    seen = {}
+
+    def spy(game, demos, **kw):
+        seen[kw.get("learner", "jbc" if "rounds" not in kw else "jirl")] = (
+            demos.states.copy(),
+            demos.actions.copy(),
+        )
+        raise StopIteration
+
+    monkeypatch.setattr(compounding.rg, "jbc", lambda g, d, **kw: spy(g, d, learner="jbc"))
+    monkeypatch.setattr(compounding.rg, "jirl", lambda g, d, **kw: spy(g, d, learner="jirl"))
+    for spec in compounding.runs(compounding.Args(quick=True, seeds=1, horizons=(4,))):
+        with pytest.raises(StopIteration):
+            compounding.execute(spec.config, spec.seed)
+    assert set(seen) == {"jbc", "jirl"}
+    for a, b in zip(seen["jbc"], seen["jirl"], strict=True):
+        np.testing.assert_array_equal(a, b)

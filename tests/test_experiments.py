@@ -18,6 +18,8 @@ from regretgap.experiments import (
     routing,
 )
 from regretgap.experiments._verdict import (
+    BOUND_CHECK,
+    CLAIM,
     CONSISTENT,
     INCONSISTENT,
     NOT_APPLICABLE,
@@ -67,6 +69,24 @@ def test_horizon_sweep_verdicts_on_the_measured_results(suite):
     assert got[("Remark 4.6", "MALICE")] == NOT_APPLICABLE
     assert got[("Theorem 5.9", "BLADES")] == CONSISTENT
     assert got[("BLADES vs DAgger", "BLADES")] == CONSISTENT
+    assert got[("BLADES vs DAgger+noise", "BLADES")] == CONSISTENT
+    kinds = {(v.claim, v.learner): v.kind for v in horizon_sweep.verdict(suite["horizon_sweep"])}
+    assert kinds[("Theorem 5.9", "BLADES")] == BOUND_CHECK  # holds for any policy
+    assert kinds[("BLADES vs DAgger", "BLADES")] == CLAIM
+
+
+def test_horizon_sweep_shares_demonstrations_across_learners():
+    """Paired comparisons: every learner of an (H, seed) learns from the same demonstrations
+    (the runs' own seeds differ)."""
+    config = {"H": 5, "seed": 0, "demos": 30, "rounds": 1, "rollouts": 2}
+    draws = set()
+    for learner in ("jbc", "blades"):
+        cfg = {**config, "learner": learner}
+        rng = horizon_sweep.data_rng(horizon_sweep.NAME, cfg, "learner")
+        draws.add(tuple(rng.integers(1 << 30, size=4)))
+    assert len(draws) == 1
+    other = horizon_sweep.data_rng(horizon_sweep.NAME, {**config, "seed": 1}, "learner")
+    assert tuple(other.integers(1 << 30, size=4)) not in draws
 
 
 def test_horizon_sweep_blades_and_dagger_numbers(suite):
@@ -88,6 +108,31 @@ def test_theorem_4_5_verdict_fails_without_linear_growth(suite, learner):
 def test_remark_4_6_verdict_fails_when_malice_refuses_under_coverage(suite):
     bad = doctor(suite["horizon_sweep"], setter(expert_uncovered=[]), learner="malice")
     assert words(horizon_sweep.verdict(bad))[("Remark 4.6", "MALICE")] == INCONSISTENT
+
+
+def test_remark_4_6_verdict_fails_when_malice_trains_on_uncovered_data(suite):
+    """One run where coverage fails and MALICE returned a policy instead of refusing."""
+    res = copy.deepcopy(suite["horizon_sweep"])
+    metrics = next(m for c, m in res if c["learner"] == "malice")
+    metrics.pop("not_applicable")
+    assert metrics["expert_uncovered"]
+    assert words(horizon_sweep.verdict(res))[("Remark 4.6", "MALICE")] == INCONSISTENT
+
+
+def test_theorem_4_5_verdict_judges_the_value_gap_half(suite):
+    """Regret gap linear in H is not enough: the value gap must also stay ~0."""
+    bad = doctor(suite["horizon_sweep"], setter(value_gap=0.5), learner="jbc", H=8)
+    assert words(horizon_sweep.verdict(bad))[("Theorem 4.5", "J-BC")] == INCONSISTENT
+    ok = doctor(suite["horizon_sweep"], setter(value_gap=0.05), learner="jbc", H=8)
+    assert words(horizon_sweep.verdict(ok))[("Theorem 4.5", "J-BC")] == CONSISTENT
+
+
+def test_blades_vs_noise_dagger_is_a_non_inferiority_row(suite):
+    bad = doctor(suite["horizon_sweep"], setter(regret_gap=0.5), learner="blades", H=8)
+    got = words(horizon_sweep.verdict(bad))
+    assert got[("BLADES vs DAgger+noise", "BLADES")] == INCONSISTENT
+    row = next(v for v in horizon_sweep.verdict(bad) if v.claim == "BLADES vs DAgger+noise")
+    assert "BLADES worse on average" in row.measured
 
 
 def test_theorem_5_9_verdict_fails_above_the_bound(suite):
@@ -162,12 +207,23 @@ def test_data_sweep_verdicts_both_ways(suite):
 
     for learner, claim, rival in (
         ("malice", "Theorem 5.7", "MALICE vs ALICE"),
-        ("blades", "Theorem 5.9", "BLADES vs DAgger"),
+        ("blades", "Theorem 5.9", "BLADES vs DAgger/+noise"),
     ):
         bad = words(data_sweep.verdict(doctor(res, above_bound, learner=learner)))
         assert bad[(claim, learner.upper())] == INCONSISTENT
         worse = words(data_sweep.verdict(doctor(res, setter(regret_gap=100.0), learner=learner)))
         assert worse[(rival, learner.upper())] == INCONSISTENT
+
+
+def test_data_sweep_compares_blades_with_the_strongest_baseline(suite):
+    """If DAgger+noise is the stronger baseline, BLADES is judged against it: here a
+    DAgger+noise that reaches 0 everywhere makes the row fail."""
+    res = doctor(suite["data_sweep"], setter(regret_gap=0.0), learner="dagger_noise")
+    row = next(v for v in data_sweep.verdict(res) if v.claim == "BLADES vs DAgger/+noise")
+    assert row.word == INCONSISTENT and "BLADES - DAgger+noise" in row.measured
+    kinds = {(v.claim, v.learner): v.kind for v in data_sweep.verdict(suite["data_sweep"])}
+    assert kinds[("Theorem 5.9", "BLADES")] == BOUND_CHECK
+    assert kinds[("BLADES vs DAgger/+noise", "BLADES")] == CLAIM
 
 
 def test_routing_verdict_both_ways(suite):

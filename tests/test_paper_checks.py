@@ -12,7 +12,13 @@ import pytest
 
 import regretgap as rg
 from regretgap.experiments import paper_checks as pc
-from regretgap.experiments._verdict import CONSISTENT, INCONSISTENT, NOT_APPLICABLE
+from regretgap.experiments._verdict import (
+    BOUND_CHECK,
+    CLAIM,
+    CONSISTENT,
+    INCONSISTENT,
+    NOT_APPLICABLE,
+)
 
 Results = list[tuple[dict, dict]]
 
@@ -75,7 +81,7 @@ VIOLATIONS = [
     ("Lemma F.1", "4.4", _set(f1_regret_r_prime=0.5)),
     ("Lemma F.2", "4.4", _set(f2_value_2=1.0)),
     ("Lemma F.2", "4.4", _set(f2_regret_2=0.1)),
-    ("Theorem 4.7", "4.7", lambda _c, m: m["learners"][0].update(delta_2=-1.0)),
+    ("Theorem 4.7 (definition check)", "4.7", lambda _c, m: m["learners"][0].update(delta_2=-1.0)),
     # the learner recommending uniformly at s_1: only an (H - 2)/3-approximate CE
     (
         "Corollary 4.8",
@@ -108,7 +114,24 @@ def test_verdict_can_fail(quick: Results, claim: str, check: str, edit) -> None:
 
 def test_theorem_4_7_violated_by_learner_rows(quick: Results) -> None:
     bad = _doctor(quick, "4.7", _learner_row("regret_learner", 100.0))
-    assert _word(bad, "Theorem 4.7") == INCONSISTENT
+    assert _word(bad, "Theorem 4.7 (definition check)") == INCONSISTENT
+
+
+#: Rows that hold for every policy: identities and upper bounds that validate the evaluator
+#: and the constants; the report keeps them out of Table 1's claims.
+BOUND_CHECKS = {
+    "Theorem 5.3",
+    "Theorems 5.7 and 5.9",
+    "Theorem 4.7 (definition check)",
+    "Theorem D.1",
+    "Deviation classes",
+}
+
+
+def test_bound_checks_are_labelled_so(quick: Results) -> None:
+    kinds = {v.claim: v.kind for v in pc.verdict(quick)}
+    assert {c for c, k in kinds.items() if k == BOUND_CHECK} == BOUND_CHECKS
+    assert {k for c, k in kinds.items() if c not in BOUND_CHECKS} == {CLAIM}
 
 
 def test_not_applicable(quick: Results) -> None:

@@ -34,7 +34,12 @@ def test_quick_report_has_a_table_1_row_per_learner(clean_run):
     text = (out / "report.md").read_text()
     assert text == outcome.text
     head = text.split("\n## ")[0]  # Table 1 comes before the first section
-    table = [line.split("|") for line in head.splitlines() if line.startswith("| ")]
+    claims_part, checks_part = head.split("### Checks of a bound")
+    table = [line.split("|") for line in claims_part.splitlines() if line.startswith("| ")]
+    checks = [line.split("|") for line in checks_part.splitlines() if line.startswith("| ")]
+    # learner claims only in Table 1; inequalities any policy satisfies in their own table
+    assert {row[1].strip() for row in checks[1:]} >= {"Theorem 5.9", "Theorem D.1"}
+    assert "Theorem 5.9" not in {row[1].strip() for row in table[1:]}
     learners = {row[2].strip() for row in table[2:]}
     assert {"J-BC", "J-IRL", "ALICE", "MALICE", "DAgger", "BLADES"} <= learners
     malice = next(row for row in table if row[1].strip() == "Remark 4.6")

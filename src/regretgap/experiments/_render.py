@@ -39,7 +39,11 @@ def integer_log_ticks(ax: Any, values: Sequence[float], axis: str = "x") -> None
 
 
 def md_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    """A markdown table."""
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    """A markdown table; a ``|`` inside a cell is escaped (it would split the cell)."""
+
+    def cell(c: object) -> str:
+        return str(c).replace("|", "\\|")
+
+    lines = ["| " + " | ".join(map(cell, header)) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(map(cell, row)) + " |" for row in rows]
     return "\n".join(lines)

@@ -19,16 +19,23 @@ import regretgap as rg
 from regretgap.experiments._verdict import Verdict, clean
 from regretgap.experiments.sweep import run_sweep
 
-#: Learners in report order: each regret-gap learner beside its single-agent analogue.
-LEARNERS = ("jbc", "jirl", "alice", "malice", "dagger", "blades")
+#: Learners in report order: each regret-gap learner beside its single-agent analogue;
+#: ``dagger_noise`` is DAgger with noisy roll-ins (:data:`NOISE_RATE`), the strongest simple
+#: baseline for BLADES's directed deviations, at the same query budget.
+LEARNERS = ("jbc", "jirl", "alice", "malice", "dagger", "dagger_noise", "blades")
 NAMES = {
     "jbc": "J-BC",
     "jirl": "J-IRL",
     "alice": "ALICE",
     "malice": "MALICE",
     "dagger": "DAgger",
+    "dagger_noise": "DAgger+noise",
     "blades": "BLADES",
 }
+
+#: ``dagger(deviation_rate=)`` of ``dagger_noise``: at 0.3 random deviations already matched
+#: BLADES on the punishment game.
+NOISE_RATE = 0.3
 
 
 class RunSpec(NamedTuple):
@@ -50,6 +57,14 @@ class RunSpec(NamedTuple):
         return int.from_bytes(hashlib.sha256(self.key.encode()).digest()[:4], "little")
 
 
+def data_rng(experiment: str, config: dict, *exclude: str) -> np.random.Generator:
+    """A generator seeded by ``config`` without the keys in ``exclude`` (e.g. ``"learner"``):
+    every learner of a seed draws the same data from it (paired comparisons), while its own
+    randomness still comes from :attr:`RunSpec.seed`."""
+    shared = {k: v for k, v in config.items() if k not in exclude}
+    return np.random.default_rng(RunSpec(experiment, shared).seed)
+
+
 def learn(
     name: str,
     game: rg.MarkovGame,
@@ -65,10 +80,10 @@ def learn(
 ) -> tuple[np.ndarray | None, dict]:
     """Run learner ``name`` (one of :data:`LEARNERS`); returns ``(policy or None, extra)``.
 
-    DAgger and BLADES query ``expert`` (``answers`` as in :class:`~regretgap.QueryableExpert`)
-    starting from ``demos``; the others learn from ``demos`` alone. ``rollouts`` is per agent
-    for BLADES; DAgger rolls in ``m`` times as many under obedient play, so both ask the
-    expert about the same number of states (equal query budgets). A
+    DAgger (``dagger_noise``: with noisy roll-ins) and BLADES query ``expert`` (``answers``
+    as in :class:`~regretgap.QueryableExpert`) starting from ``demos``; the others learn
+    from ``demos`` alone. ``rollouts`` is per agent for BLADES; DAgger rolls in ``m`` times
+    as many, so both ask the expert about the same number of states (equal query budgets). A
     :class:`~regretgap.CoverageError` of ALICE or MALICE is a result, not a crash:
     ``(None, {"not_applicable": reason, "uncovered": [...]})``.
     """
@@ -96,17 +111,16 @@ def learn(
             }
         extra["max_weight"] = max(res.history.max_weight)
         extra["ess"] = min(res.history.ess)
-    elif name in ("blades", "dagger"):
+    elif name in ("blades", "dagger", "dagger_noise"):
         oracle = rg.QueryableExpert(expert, answers=answers, rng=rng)
-        res = getattr(rg, name)(
-            game,
-            oracle,
-            rng=rng,
-            demos=demos,
-            rounds=rounds,
-            rollouts=rollouts if name == "blades" else rollouts * game.num_agents,
-            policy_class=policy_class,
-        )
+        common = dict(rng=rng, demos=demos, rounds=rounds, policy_class=policy_class)
+        if name == "blades":
+            res = rg.blades(game, oracle, rollouts=rollouts, **common)
+        else:
+            rate = NOISE_RATE if name == "dagger_noise" else 0.0
+            res = rg.dagger(
+                game, oracle, rollouts=rollouts * game.num_agents, deviation_rate=rate, **common
+            )
         extra["queries"] = res.queries
     else:
         raise rg.ValidationError(f"unknown learner {name!r}: expected one of {LEARNERS}")

@@ -92,6 +92,60 @@ def mean_ci(values: Iterable[float], level: float = 0.95) -> Interval:
     return Interval(mean, mean - half, mean + half, int(x.size))
 
 
+#: Non-inferiority margin of a "no worse than" row: ours may exceed the analogue's regret gap
+#: by at most this fraction of the analogue's mean gap (plus :data:`MARGIN_FLOOR`, so that
+#: two exact zeros compare equal). The criterion is on the upper end of the 95% CI of the
+#: paired difference, so a mean that is worse but within the margin passes and is printed
+#: as worse.
+MARGIN_FRACTION = 0.1
+MARGIN_FLOOR = 1e-3
+
+
+class Comparison(NamedTuple):
+    """A paired non-inferiority comparison of regret gaps (ours minus the analogue's).
+
+    Attributes:
+        word: :data:`CONSISTENT` when the CI's upper end is below ``margin``.
+        diff: mean [95% CI] of the paired differences.
+        margin: the margin used.
+        measured: one line for the report, saying "worse" when the mean difference is > 0.
+    """
+
+    word: str
+    diff: Interval
+    margin: float
+    measured: str
+
+
+def non_inferiority(
+    diffs: Sequence[float], reference: Sequence[float], ours: str, theirs: str
+) -> Comparison:
+    """Is ``ours`` no worse than ``theirs``? ``diffs``: paired regret-gap differences (ours
+    minus theirs, same game and seed); ``reference``: the analogue's regret gaps, which set
+    the margin ``MARGIN_FRACTION * mean + MARGIN_FLOOR``."""
+    diff = mean_ci(diffs)
+    margin = MARGIN_FRACTION * abs(float(np.mean(reference))) + MARGIN_FLOOR
+    if diff.mean > TOLERANCE:
+        side = f"{ours} worse on average"
+    elif diff.mean < -TOLERANCE:
+        side = f"{ours} better on average"
+    else:
+        side = "equal on average"
+    half = diff.high - diff.mean
+    word = judge(diff.high < margin)
+    # a failure with a CI wider than the margin says "too few pairs", not "worse"
+    power = (
+        f"; underpowered: CI half-width {fmt(half)} > margin"
+        if half > margin and word != CONSISTENT
+        else ""
+    )
+    measured = (
+        f"{ours} - {theirs}: {fmt_ci(diff)} over {diff.n} pairs ({side}; margin "
+        f"{fmt(margin)}{power})"
+    )
+    return Comparison(word, diff, margin, measured)
+
+
 def clean(x: float, tol: float = TOLERANCE) -> float:
     """``0.0`` for ``|x| < tol`` (round-off of an exact zero), else ``x``."""
     return 0.0 if abs(x) < tol else float(x)
@@ -166,5 +220,6 @@ def bound_verdict(
             "for every learner and seed the regret gap is at most 4 l u H, l and u measured "
             "exactly",
             {"max_excess": excess, "max_gap": worst},
+            BOUND_CHECK,
         )
     ]

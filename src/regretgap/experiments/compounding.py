@@ -2,7 +2,7 @@
 
 Theorems 4.9 and 4.10 on :func:`regretgap.games.compounding.cliff`.
 
-Both learners see the same kind of finite demonstrations: the expert always coordinates,
+Both learners of a seed see the same finite demonstrations: the expert always coordinates,
 and each recorded joint recommendation is replaced by a uniform one with probability
 ``eta`` (the states stay on the path). J-BC copies the noise at every path state and falls
 off w.p. ``~3 eta / 4`` per step; J-IRL matches occupancies, which never leave the path, so
@@ -19,7 +19,7 @@ import numpy as np
 
 import regretgap as rg
 from regretgap.experiments._render import integer_log_ticks, md_table, pyplot, save_png
-from regretgap.experiments._suite import NAMES, RunSpec, measure, run_module
+from regretgap.experiments._suite import NAMES, RunSpec, data_rng, measure, run_module
 from regretgap.experiments._verdict import (
     NOT_APPLICABLE,
     TOLERANCE,
@@ -96,12 +96,16 @@ def runs(args: Args) -> list[RunSpec]:
 
 
 def execute(config: dict, seed: int) -> dict:
-    """Noisy demonstrations on the cliff, one learner, exact measurement."""
+    """Noisy demonstrations on the cliff, one learner, exact measurement. The demonstrations
+    and their noise depend on ``(H, seed, eta, demos)`` only: J-BC and J-IRL of a seed
+    learn from the same ones."""
     rng = np.random.default_rng(seed)
     horizon = config["H"]
     c = cliff(horizon, eta=config["eta"])
-    clean_demos = rg.sample_trajectories(c.game, c.expert, n=config["demos"], rng=rng)
-    demos = label_noise(clean_demos, config["eta"], c.game.num_joint_actions, rng=rng)
+    shared = {k: config[k] for k in ("H", "seed", "eta", "demos")}
+    data = data_rng(NAME, shared)
+    clean_demos = rg.sample_trajectories(c.game, c.expert, n=config["demos"], rng=data)
+    demos = label_noise(clean_demos, config["eta"], c.game.num_joint_actions, rng=data)
     extra: dict = {}
     if config["learner"] == "jbc":
         res = rg.jbc(c.game, demos)

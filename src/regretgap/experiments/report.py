@@ -17,6 +17,8 @@ import regretgap
 from regretgap.experiments._render import md_table
 from regretgap.experiments._suite import RunSpec
 from regretgap.experiments._verdict import (
+    BOUND_CHECK,
+    CLAIM,
     CONSISTENT,
     INCONSISTENT,
     NOT_APPLICABLE,
@@ -71,18 +73,26 @@ def write_report(
     quick: bool,
 ) -> str:
     """Write ``report.md`` and the plots into ``out``; return the report's text."""
-    table = verdicts(results, modules)
-    rows = [
-        [v.claim, v.learner or "(the proof's policies)", v.assumption, v.bound, v.measured, v.word]
-        for v in table
-    ]
+    every = verdicts(results, modules)
+    claims = [v for v in every if v.kind == CLAIM]
+    checks = [v for v in every if v.kind == BOUND_CHECK]
+    header = ["claim", "learner", "assumption", "paper's bound", "measured", "verdict"]
+
+    def rows(table: list[Verdict]) -> list[list[str]]:
+        who = "(the proof's policies)"
+        return [
+            [v.claim, v.learner or who, v.assumption, v.bound, v.measured, v.word] for v in table
+        ]
+
     criteria = "\n".join(
         f"{k}. {v.claim}{' (' + v.learner + ')' if v.learner else ''}: {v.criterion}."
-        for k, v in enumerate(table, 1)
+        for k, v in enumerate(claims + checks, 1)
     )
-    counts = {
-        w: sum(v.word == w for v in table) for w in (CONSISTENT, INCONSISTENT, NOT_APPLICABLE)
-    }
+
+    def count(table: list[Verdict]) -> str:
+        words = (CONSISTENT, INCONSISTENT, NOT_APPLICABLE)
+        return ", ".join(f"{sum(v.word == w for v in table)} {w}" for w in words)
+
     sections = []
     for name, mod in modules.items():
         pairs = [(s.config, m) for s, m in results if s.experiment == name]
@@ -91,11 +101,20 @@ def write_report(
     text = (
         f"# regretgap reproduce{' (quick)' if quick else ''}\n\n"
         f'regretgap {regretgap.__version__}; {len(results)} runs. Table 1 of "Multi-Agent '
-        f'Imitation Learning: Value is Easy, Regret is Hard", measured: '
-        f"{counts[CONSISTENT]} consistent, {counts[INCONSISTENT]} inconsistent, "
-        f"{counts[NOT_APPLICABLE]} not applicable.\n\n"
-        + md_table(["claim", "learner", "assumption", "paper's bound", "measured", "verdict"], rows)
-        + "\n\nWhat each verdict tests:\n\n"
+        f'Imitation Learning: Value is Easy, Regret is Hard", measured: its claims '
+        f"({count(claims)}) and, separately, the checks of a bound ({count(checks)}).\n\n"
+        "### Claims\n\n"
+        "What a learner, or the proofs' construction, achieves that another does not: each "
+        "row can fail for the learner's reason. Learner comparisons are made at equal "
+        "demonstrations or expert queries against the strongest simple baseline that ran "
+        "(DAgger+noise: DAgger whose roll-ins deviate at random).\n\n"
+        + md_table(header, rows(claims))
+        + "\n\n### Checks of a bound\n\n"
+        "Inequalities and identities that hold for *every* policy (upper bounds such as "
+        "`gap <= 4 l u H`, definitions, class inclusions): they validate the evaluator and "
+        "the constants, and say nothing about which learner is better.\n\n"
+        + md_table(header, rows(checks))
+        + "\n\nWhat each verdict tests (claims, then checks of a bound, in table order):\n\n"
         + criteria
         + "\n\n"
         + "\n".join(sections)
