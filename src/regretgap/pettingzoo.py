@@ -8,6 +8,13 @@ state. Obedient agents earn ``J_i(pi_sigma)``, an agent playing ``phi[h, s, a_i]
 ``J_i(pi_{sigma, phi_i})``. :func:`as_simulator` wraps an environment as a reward-free
 simulator whose states are ``(seed, action history)`` records replayed on demand.
 
+Scoring a mediator on your own environment (evaluation only, never for learners):
+:func:`env_utilities` reads the environment's own rewards as a
+:class:`~regretgap.utilities.Utilities`, so :func:`regretgap.sampled.estimate_gaps` scores
+a mediator on it by Monte Carlo; where the reachable states can be enumerated,
+:func:`tabulate` turns the environment into an exact layered
+:class:`~regretgap.MarkovGame` (with its rewards) on which every exact function runs.
+
 Needs the optional extra: ``pip install "regretgap[pettingzoo]"``.
 """
 
@@ -16,7 +23,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -42,7 +49,16 @@ from regretgap.simulator import (
     check_step,
 )
 
-__all__ = ["EnvSimulator", "EnvState", "MediatorEnv", "as_simulator"]
+__all__ = [
+    "EnvSimulator",
+    "EnvState",
+    "EnvUtilities",
+    "MediatorEnv",
+    "Tabulation",
+    "as_simulator",
+    "env_utilities",
+    "tabulate",
+]
 
 
 def agent_name(i: int) -> str:
@@ -392,6 +408,11 @@ class EnvSimulator:
         return arr
 
     def _play(self, env: Any, a: int) -> dict:
+        return self._play_with_rewards(env, a)[0]
+
+    def _play_with_rewards(self, env: Any, a: int) -> tuple[dict, np.ndarray]:
+        """Step ``env`` with flat joint action ``a``: ``(observations, rewards [m])``, an
+        absent agent's reward 0 (the rewards are for evaluation only)."""
         parts = np.unravel_index(a, self._num_actions)
         live = set(env.agents)
         actions = {
@@ -399,8 +420,9 @@ class EnvSimulator:
             for j, agent in enumerate(self.possible_agents)
             if agent in live
         }
-        obs, *_ = env.step(actions)
-        return obs
+        obs, rewards, *_ = env.step(actions)
+        r = np.array([float(rewards.get(agent, 0.0)) for agent in self.possible_agents])
+        return obs, r
 
     def _replay(self, st: EnvState) -> Any:
         self.replays += 1
@@ -517,3 +539,218 @@ def as_simulator(
         if horizon is None:
             raise ValidationError("give horizon: the environment does not define one")
     return EnvSimulator(make_env, horizon, features)
+
+
+# ---------------------------------------------------------------------------------------
+# evaluation: the environment's own rewards, and exact tabulation
+
+
+class EnvUtilities:
+    """The rewards of an :class:`EnvSimulator`'s environment as a
+    :class:`~regretgap.utilities.Utilities` (evaluation only; never hand it to a learner).
+
+    ``reward(states, joint_actions)`` rebuilds each state's environment (``reset(seed)``
+    and a replay of its actions, ``O(h)`` environment steps), plays the joint action and
+    returns every possible agent's reward ``[n, m]`` (0 for an agent no longer live, and
+    for a state whose episode has ended). The simulator itself stays reward-free.
+    """
+
+    def __init__(self, sim: EnvSimulator) -> None:
+        if not isinstance(sim, EnvSimulator):
+            raise ValidationError(
+                f"env_utilities needs the EnvSimulator of as_simulator, got {type(sim).__name__}"
+            )
+        self._sim = sim
+
+    @property
+    def num_agents(self) -> int:
+        """``m``: the environment's possible agents."""
+        return len(self._sim.possible_agents)
+
+    def __repr__(self) -> str:
+        return f"EnvUtilities(agents={self._sim.possible_agents})"
+
+    def reward(self, states: Any, joint_actions: Any) -> np.ndarray:
+        """``r_i(s_k, a_k)`` for states ``[n]`` and flat joint actions ``[n]``: ``[n, m]``."""
+        sim = self._sim
+        arr = sim._check_states(states)
+        a = check_joint_actions(joint_actions, arr.shape[0], int(np.prod(sim.num_actions)))
+        out = np.zeros((arr.shape[0], self.num_agents))
+        for k, st in enumerate(arr):
+            if st.done:
+                continue
+            env = sim._replay(st)
+            out[k] = sim._play_with_rewards(env, int(a[k]))[1]
+            env.close()
+        return out
+
+
+def env_utilities(sim: EnvSimulator) -> EnvUtilities:
+    """The environment's own rewards, read for evaluation: pass the result as
+    ``utilities`` to :func:`regretgap.sampled.estimate_gaps` / ``estimate_regret`` to score
+    a mediator on the environment that :func:`as_simulator` wrapped."""
+    return EnvUtilities(sim)
+
+
+class Tabulation(NamedTuple):
+    """An environment enumerated as an exact layered Markov game (:func:`tabulate`).
+
+    Attributes:
+        game: the :class:`~regretgap.MarkovGame`, one state per distinct ``(h, key)``; its
+            rewards are the environment's (evaluation only).
+        states: object ``[S]``: an :class:`EnvState` of each game state.
+        steps: ``[S]`` ints: the step ``h`` each state lives at.
+        features: ``[H, S, d]``: ``sim.observe`` of each state at its step (zeros at the
+            other steps), so ``policy.table(tab.game, tab.features)`` tabulates a sampled
+            mediator exactly.
+        keys: ``{(h, key): state index}``.
+    """
+
+    game: MarkovGame
+    states: np.ndarray
+    steps: np.ndarray
+    features: np.ndarray
+    keys: dict
+
+    def index(
+        self, states: Any, h: int, key: Callable[[EnvState], Any] | None = None
+    ) -> np.ndarray:
+        """Game-state indices ``[n]`` of simulator states at step ``h`` (ValidationError
+        for a state the tabulation never reached). ``key``: as given to :func:`tabulate`."""
+        fn = key or _default_key
+        out = np.empty(len(states), dtype=np.int64)
+        for k, st in enumerate(states):
+            found = self.keys.get((int(h), fn(st)))
+            if found is None:
+                raise ValidationError(f"states[{k}] at h = {h} was not reached by tabulate")
+            out[k] = found
+        return out
+
+
+def _default_key(st: EnvState) -> Any:
+    """A state's identity for :func:`tabulate`: whether it ended, and every agent's
+    observation (as bytes), so states with equal observations are merged."""
+    parts = []
+    for agent in sorted(st.observations):
+        value = st.observations[agent]
+        arr = np.asarray(value)
+        parts.append(
+            (agent, arr.dtype.str, arr.shape, arr.tobytes())
+            if arr.dtype != object
+            else (agent, repr(value))
+        )
+    return (st.done, tuple(parts))
+
+
+def tabulate(
+    sim: EnvSimulator,
+    *,
+    seeds: Any = (0,),
+    key: Callable[[EnvState], Any] | None = None,
+    max_states: int = 10_000,
+) -> Tabulation:
+    """Enumerate an environment's reachable states as an exact layered Markov game.
+
+    From ``reset(seed)`` for each of ``seeds`` (the initial distribution is uniform over
+    them), every joint action is played at every reached state up to step ``H - 1``; states
+    with the same ``(h, key(state))`` become one game state. The default key is the
+    environment's observations (and whether the episode ended), which is right when they
+    identify the state (a fully observed environment). That is checked, not assumed: every
+    merged state must give the same rewards and successor keys under every joint action,
+    else ValidationError (pass a finer ``key``). Transitions are deterministic given the
+    seed (the simulator's contract), so the game is exact for these seeds. Rewards: the
+    environment's ``r_i(s, a)``, ``[m, S, A]`` (evaluation only: never give the game's
+    rewards to a learner; give it ``sim`` or ``tab.game.simulator()``).
+
+    Cost: ``sum_h (merged states at h) x A`` environment steps plus ``O(h)`` replays each.
+
+    Raises:
+        ValidationError: not an :class:`EnvSimulator`, no seeds, more than ``max_states``
+            states, or a key that merges states that behave differently.
+    """
+    if not isinstance(sim, EnvSimulator):
+        raise ValidationError(
+            f"tabulate needs the EnvSimulator of as_simulator, got {type(sim).__name__}"
+        )
+    seed_list = [int(x) for x in np.atleast_1d(np.asarray(seeds))]
+    if not seed_list:
+        raise ValidationError("tabulate needs at least one reset seed")
+    if (
+        isinstance(max_states, bool)
+        or not isinstance(max_states, (int, np.integer))
+        or max_states < 1
+    ):
+        raise ValidationError(f"max_states must be a positive integer, got {max_states!r}")
+    fn = key or _default_key
+    horizon, num_joint = sim.horizon, int(np.prod(sim.num_actions))
+    m = len(sim.possible_agents)
+    keys: dict = {}
+    members: list[list[EnvState]] = []
+    steps: list[int] = []
+
+    def intern(st: EnvState, h: int) -> int:
+        k = (h, fn(st))
+        if k not in keys:
+            if len(keys) >= max_states:
+                raise ValidationError(
+                    f"more than max_states = {max_states} states by step {h}: raise max_states "
+                    "or pass a coarser key"
+                )
+            keys[k] = len(members)
+            members.append([])
+            steps.append(h)
+        members[keys[k]].append(st)
+        return keys[k]
+
+    initial_idx = []
+    for seed in seed_list:
+        env = sim._make_env()
+        obs, _ = env.reset(seed=seed)
+        initial_idx.append(intern(sim._new_state(seed, (), env, obs), 0))
+    rows: dict[int, np.ndarray] = {}
+    rewards: dict[int, np.ndarray] = {}
+    frontier = sorted(set(initial_idx))
+    for h in range(horizon):
+        following: set[int] = set()
+        for s in frontier:
+            seen_next = seen_reward = None
+            for st in members[s]:
+                succ, rew = np.empty(num_joint, np.int64), np.zeros((m, num_joint))
+                for a in range(num_joint):
+                    if st.done:
+                        nxt = EnvState(
+                            st.seed, (*st.actions, a), st.observations, True, None, id(sim)
+                        )
+                    else:
+                        env = sim._replay(st)
+                        obs, rew[:, a] = sim._play_with_rewards(env, a)
+                        nxt = sim._new_state(st.seed, (*st.actions, a), env, obs)
+                    succ[a] = intern(nxt, h + 1) if h + 1 < horizon else -1
+                if seen_next is None:
+                    seen_next, seen_reward = succ, rew
+                elif not (np.array_equal(succ, seen_next) and np.allclose(rew, seen_reward)):
+                    raise ValidationError(
+                        f"two states at h = {h} share a key but differ in their rewards or "
+                        "successors: the key does not identify the state (pass a finer key=)"
+                    )
+            rows[s], rewards[s] = seen_next, seen_reward
+            following.update(int(x) for x in seen_next if x >= 0)
+        frontier = sorted(following)
+    num_states = len(members)
+    t = np.zeros((num_states, num_joint, num_states))
+    r = np.zeros((m, num_states, num_joint))
+    for s in range(num_states):
+        nxt = rows.get(s, np.full(num_joint, -1))
+        # the last step's successors are never used by a value: a self-loop keeps rows stochastic
+        t[s, np.arange(num_joint), np.where(nxt >= 0, nxt, s)] = 1.0
+        r[:, s] = rewards.get(s, 0.0)
+    rho0 = np.bincount(initial_idx, minlength=num_states) / len(initial_idx)
+    game = MarkovGame(t, r, rho0, horizon=horizon, num_actions=sim.num_actions)
+    reps = np.empty(num_states, dtype=object)
+    for s in range(num_states):
+        reps[s] = members[s][0]
+    d = sim.observe(reps[:1], 0).shape[1]
+    features = np.zeros((horizon, num_states, d))
+    for s in range(num_states):
+        features[steps[s], s] = sim.observe(reps[s : s + 1], steps[s])[0]
+    return Tabulation(game, reps, np.asarray(steps, dtype=np.int64), features, keys)

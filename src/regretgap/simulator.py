@@ -95,12 +95,23 @@ def check_step(h: Any, horizon: int) -> int:
     return int(h)
 
 
+def per_agent_hint(shape: tuple[int, ...], n: int) -> str:
+    """A hint for a joint-action batch of shape ``[n, m]``: per-agent actions, not flat ones."""
+    if len(shape) == 2 and shape[0] == n:
+        return (
+            " (per-agent actions [n, m]? flatten them into joint actions with "
+            "np.ravel_multi_index(actions.T, num_actions), agent 0 slowest)"
+        )
+    return ""
+
+
 def check_joint_actions(joint_actions: Any, n: int, num_joint: int) -> np.ndarray:
     """Validate flat joint actions ``[n]`` ints in ``0..num_joint-1``; return them as int64."""
     a = np.asarray(joint_actions)
     if a.shape != (n,):
+        hint = per_agent_hint(a.shape, n)
         raise ValidationError(
-            f"joint_actions must have shape [n] = ({n},) to match the states, got {a.shape}"
+            f"joint_actions must have shape [n] = ({n},) to match the states, got {a.shape}" + hint
         )
     if a.dtype == bool or not np.issubdtype(a.dtype, np.integer):
         raise ValidationError(f"joint_actions must be integers, got dtype {a.dtype}")

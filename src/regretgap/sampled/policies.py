@@ -39,6 +39,7 @@ from scipy.special import logsumexp
 from regretgap.data import _inverse_cdf
 from regretgap.errors import ValidationError
 from regretgap.game import MarkovGame
+from regretgap.simulator import per_agent_hint
 
 #: Rows of ``probs`` materialised at once by :meth:`JointPolicy.table` (bounds its memory).
 TABLE_CHUNK = 4096
@@ -124,7 +125,8 @@ def check_actions(actions: Any, n: int, num_joint: int, *, name: str = "actions"
     """Flat joint actions ``[n]`` ints in ``0..num_joint-1``, as int64."""
     a = np.asarray(actions)
     if a.shape != (n,):
-        raise ValidationError(f"{name} must have shape [n] = ({n},), got {a.shape}")
+        hint = per_agent_hint(a.shape, n)
+        raise ValidationError(f"{name} must have shape [n] = ({n},), got {a.shape}{hint}")
     if n and (a.dtype == bool or not np.issubdtype(a.dtype, np.integer)):
         raise ValidationError(f"{name} must be integer joint actions, got dtype {a.dtype}")
     bad = (a < 0) | (a >= num_joint)
