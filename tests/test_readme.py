@@ -1,4 +1,5 @@
-"""Every python example in README.md runs as written, and prints what its comments say.
+"""Every python example in README.md and the documentation (docs/**/*.md) runs as written,
+and prints what its comments say.
 
 A ``print(...)`` line whose comment starts with a value (``# 8.0 = H - 2``, ``# [1]: ...``)
 must print that value: numbers (one or several) to within 1e-9 (the README shows them rounded to the
@@ -12,8 +13,16 @@ from pathlib import Path
 
 import pytest
 
-README = Path(__file__).resolve().parents[1] / "README.md"
-BLOCKS = re.findall(r"```python\n(.*?)```", README.read_text(), flags=re.DOTALL)
+ROOT = Path(__file__).resolve().parents[1]
+README = ROOT / "README.md"
+PAGES = [README, *sorted((ROOT / "docs").rglob("*.md"))]
+#: ``(page, code)`` of every python block, README first
+SOURCES = [
+    (page.relative_to(ROOT).as_posix(), code)
+    for page in PAGES
+    for code in re.findall(r"```python\n(.*?)```", page.read_text(), flags=re.DOTALL)
+]
+BLOCKS = [code for _, code in SOURCES]
 # the value a comment states, right after the "#": a bracketed list, or numbers
 NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
 STATED = re.compile(rf"#\s*(\[[^\]]*\]|{NUMBER}(?: {NUMBER})*)(?=[\s:=,]|$)")
@@ -37,7 +46,7 @@ def run_block(index):
     def record(*args, **kwargs):
         printed[sys._getframe(1).f_lineno] = " ".join(str(a) for a in args)
 
-    source = f"README.md block {index}"
+    source = f"{SOURCES[index][0]} block {index}"
     exec(compile(BLOCKS[index], source, "exec"), {"print": record})
     return printed
 
@@ -53,6 +62,8 @@ def same(printed, stated):
 
 
 def test_readme_has_examples():
+    assert sum(page == "README.md" for page, _ in SOURCES) >= 1
+    assert len({page for page, _ in SOURCES}) >= 5  # the tutorials and guide pages run too
     assert len(BLOCKS) >= 3
     # the examples state outputs, and the checker finds them
     assert sum(len(stated_outputs(b)) for b in BLOCKS) >= 4
@@ -65,7 +76,8 @@ def test_readme_example_runs_and_prints_what_it_states(index, tmp_path, monkeypa
     for line, stated in stated_outputs(BLOCKS[index]).items():
         assert line in printed, f"block {index} line {line} printed nothing"
         assert same(printed[line], stated), (
-            f"README block {index} line {line} prints {printed[line]!r}, its comment says {stated}"
+            f"{SOURCES[index][0]} block {index} line {line} prints {printed[line]!r}, its "
+            f"comment says {stated}"
         )
 
 

@@ -187,9 +187,10 @@ def test_progress_outside_a_terminal_is_a_few_lines(tmp_path, capsys, monkeypatc
     assert "\r" not in err and f"{outcome.ran}/{outcome.ran}" in lines[-1]
 
 
-def _table_1(text: str) -> list[tuple[str, str, str]]:
-    """``(claim, learner, verdict)`` rows of the first table after the Table 1 heading line."""
-    start = text.index("Table 1")
+def _table_1(text: str, heading: str = "### Claims") -> list[tuple[str, str, str]]:
+    """``(claim, learner, verdict)`` rows of the first table after ``heading`` (Table 1's
+    claims by default)."""
+    start = text.index(heading)
     rows = []
     for line in text[start:].splitlines():
         if line.startswith("|---"):
@@ -202,12 +203,15 @@ def _table_1(text: str) -> list[tuple[str, str, str]]:
     return rows[1:]  # drop the header
 
 
-def test_readme_table_1_has_the_reports_rows_and_verdicts(clean_run):
-    """README and report agree: the README's Table 1 (copied from the default run) has the
-    same claims, learners and verdict words as the report this code writes."""
+def test_docs_table_1_has_the_reports_rows_and_verdicts(clean_run):
+    """Documentation and report agree: docs/experiments.md's Table 1 (copied from the
+    default run) has the same claims, learners and verdict words as the report this code
+    writes, and so do its checks of a bound."""
     _, outcome = clean_run
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
-    assert _table_1(readme) == _table_1(outcome.text)
+    page = (Path(__file__).resolve().parents[1] / "docs" / "experiments.md").read_text()
+    assert _table_1(page) == _table_1(outcome.text)
+    checks = "### Checks of a bound"
+    assert _table_1(page, checks) == _table_1(outcome.text, checks)
 
 
 # ---------------------------------------------------------------------------------------

@@ -139,7 +139,8 @@ def sample_trajectories(
         sigma: mediator policy ``[H, S, A]`` or ``[S, A]``.
         n: number of trajectories (>= 1).
         rng: the only source of randomness.
-        agent, deviation: when given, ``agent`` plays ``deviation[h, s, a_i]`` instead of its
+        agent: the deviating agent (give ``deviation`` with it), or None.
+        deviation: when given, ``agent`` plays ``deviation[h, s, a_i]`` instead of its
             recommendation ``a_i`` (a table ``[H, S, n_i]``, ``[S, n_i]`` or ``[n_i]``).
 
     Returns:

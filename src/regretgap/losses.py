@@ -82,7 +82,8 @@ def imitation_losses(
 
     Args:
         game: transitions only are read.
-        sigma_expert, sigma: mediator policies ``[H, S, A]`` or ``[S, A]``.
+        sigma_expert: the expert's mediator policy ``[H, S, A]`` or ``[S, A]``.
+        sigma: the learner's mediator policy, same forms.
         kind: the deviation class of ``deviation`` (as in :func:`regretgap.regret`).
 
     Returns:

@@ -18,13 +18,16 @@ origin but never enter and leave it again.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
 from regretgap.errors import ValidationError
+
+if TYPE_CHECKING:  # annotation only: routing imports this module at run time
+    from regretgap.games.routing import Network
 
 
 class UserEquilibrium(NamedTuple):
@@ -125,7 +128,7 @@ def _derivative(net, flow: np.ndarray) -> np.ndarray:
 
 
 def user_equilibrium(
-    net,
+    net: Network,
     trips: dict[tuple[int, int], float],
     *,
     rel_gap: float = 1e-6,

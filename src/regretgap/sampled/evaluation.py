@@ -429,7 +429,13 @@ def estimate_gaps(
     ``sigma_expert`` first).
 
     Args:
-        sim, utilities, rng, episodes, adversary, adversary_episodes, confidence,
+        sim: as :func:`estimate_regret`.
+        utilities: as :func:`estimate_regret` (evaluation only).
+        rng: as :func:`estimate_regret`.
+        episodes: as :func:`estimate_regret`.
+        adversary: as :func:`estimate_regret`.
+        adversary_episodes: as :func:`estimate_regret`.
+        confidence: as :func:`estimate_regret`.
         adversary_options: as :func:`estimate_regret`.
         policy: the learner's mediator ``sigma`` (see :func:`estimate_regret`).
         expert: the expert's mediator ``sigma_E``, same forms.
