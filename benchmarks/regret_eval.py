@@ -12,12 +12,24 @@ class). Prints ratios measured in this run, never absolute targets:
 - ours / quantecon's ``backward_induction`` solving one agent's single-agent MDP of the
   same size (S states, A = 25 actions, the same sparse transitions), an external peer.
 
-Usage: python benchmarks/regret_eval.py [--states N] [--horizon H] [--repeats R]
+Beside the ratios it prints what varies them between machines: the CPU model, the numba
+threading layer, the load average before and after, and a memory-bandwidth probe (a ratio
+to a memory-bound floor grows on machines whose memory is fast relative to their cores).
+``--runs K`` repeats the whole measurement K times and prints each ratio's spread;
+``--layers omp workqueue`` runs it once per numba threading layer, each in a fresh process
+(the layer is fixed at the first parallel call).
+
+Usage: python benchmarks/regret_eval.py [--states N] [--horizon H] [--repeats R] [--runs K]
+       [--layers LAYER ...]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import platform
+import subprocess
+import sys
 import time
 
 import numpy as np
@@ -35,13 +47,70 @@ def best_of(fn, repeats: int) -> float:
     return best
 
 
+def cpu_model() -> str:
+    """The processor's name (``/proc/cpuinfo`` on Linux, else ``platform.processor``)."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def bandwidth_gbs(megabytes: int = 400, repeats: int = 3) -> float:
+    """Read bandwidth probe: GB/s of one pass summing a ``megabytes`` float64 array (the
+    floor's bottleneck is reading memory; our kernel's is arithmetic per non-zero)."""
+    x = np.ones(megabytes * 2**20 // 8)
+    best = best_of(lambda: x.sum(), repeats)
+    return x.nbytes / best / 1e9
+
+
+def load() -> str:
+    try:
+        return " ".join(f"{x:.2f}" for x in os.getloadavg())
+    except OSError:
+        return "n/a"
+
+
+def spread(args: argparse.Namespace) -> None:
+    """Run this script ``args.runs`` times (or once per ``args.layers``) in fresh
+    processes and print each ratio's range."""
+    layers = args.layers or [None] * args.runs
+    ratios: dict[str, list[float]] = {}
+    for layer in layers:
+        env = dict(os.environ)
+        if layer:
+            env["NUMBA_THREADING_LAYER"] = layer
+        cmd = [sys.executable, __file__, "--states", str(args.states), "--horizon"]
+        cmd += [str(args.horizon), "--repeats", str(args.repeats), "--seed", str(args.seed)]
+        out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True).stdout
+        print(out)
+        for line in out.splitlines():
+            if "ratio ours/floor" in line:
+                key = line.split(":")[0] + (f" [{layer}]" if layer else "")
+                ratios.setdefault(key, []).append(float(line.split("=")[-1].split()[0]))
+    for key, values in ratios.items():
+        print(
+            f"{key}: ratio ours/floor {min(values):.2f}-{max(values):.2f} over {len(values)} runs"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--states", type=int, default=100_000)
     parser.add_argument("--horizon", type=int, default=20)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--runs", type=int, default=1, help="whole measurements, for a spread")
+    parser.add_argument("--layers", nargs="*", help="numba threading layers to compare")
     args = parser.parse_args()
+    if args.runs > 1 or args.layers:
+        spread(args)
+        return
+    print(f"cpu: {cpu_model()}, {os.cpu_count()} logical cores; load average {load()}")
+    print(f"memory read bandwidth (one core, 400 MB sum): {bandwidth_gbs():.1f} GB/s")
 
     rng = np.random.default_rng(args.seed)
     t0 = time.perf_counter()
@@ -88,7 +157,7 @@ def main() -> None:
             f"ours, {n} thread(s): regret (values + both agents' best responses): "
             f"{best[n]:.3f} s; ratio ours/floor = {best[n] / floor:.2f}  (target <= {target})"
         )
-    print(f"regret = {rep.value:.4f}")
+    print(f"regret = {rep.value:.4f}; load average after {load()}")
 
     try:
         import quantecon as qe
