@@ -287,7 +287,7 @@ def test_numbers_print_round_off_as_zero():
     assert fmt(2e-5) == "2.00e-05" and fmt(None) == "n/a"
 
 
-# -- where tables fail (issue 9, item 6) ----------------------------------------------
+# -- where tables fail ----------------------------------------------
 
 
 def test_tables_fail_verdicts_both_ways(suite):
@@ -296,13 +296,13 @@ def test_tables_fail_verdicts_both_ways(suite):
     res = suite["tables_fail"]
     got = words(tables_fail.verdict(res))
     assert got == {
-        ("Features generalise (issue 9)", "J-BC"): CONSISTENT,
+        ("Features generalise", "J-BC"): CONSISTENT,
         ("Theorem 5.9 vs Theorem 4.5", "BLADES vs DAgger"): CONSISTENT,
-        ("Theorem 5.7", "MALICE"): NOT_APPLICABLE,
+        ("Remark 4.6", "MALICE"): CONSISTENT,
     }
     # the log-linear class no better than the table: features did not generalise
     flat = doctor(res, setter(regret_gap=10.0), learner="jbc", **{"class": "loglinear"})
-    assert words(tables_fail.verdict(flat))[("Features generalise (issue 9)", "J-BC")] == (
+    assert words(tables_fail.verdict(flat))[("Features generalise", "J-BC")] == (
         INCONSISTENT
     )
     # BLADES no better than DAgger at equal queries
@@ -312,7 +312,10 @@ def test_tables_fail_verdicts_both_ways(suite):
     )
     # MALICE fixing the punishments it never saw would contradict the lack of coverage
     fixed = doctor(res, setter(regret_gap=0.0), learner="malice")
-    assert words(tables_fail.verdict(fixed))[("Theorem 5.7", "MALICE")] == INCONSISTENT
+    assert words(tables_fail.verdict(fixed))[("Remark 4.6", "MALICE")] == INCONSISTENT
+    # a demonstrated punishment: coverage does not fail, the remark does not apply
+    seen = doctor(res, setter(demonstrated_punishment_samples=3), learner="alice")
+    assert words(tables_fail.verdict(seen))[("Remark 4.6", "MALICE")] == NOT_APPLICABLE
 
 
 def test_tables_fail_learners_are_the_sampled_ones_at_equal_queries(suite):

@@ -153,10 +153,14 @@ def execute(config: dict, seed: int) -> dict:
         extra = {"queries": int(res.queries)}
     table = res.policy.table(sim)
     seen = np.unique(demos.features[:, :-3], axis=0).shape[0]
+    # the last two feature columns flag the punishment regions: any demonstrated sample
+    # there means coverage does not fail
+    punished = int((demos.features[:, -2:].sum(axis=1) > 0).sum())
     return {
         **measure(game, pg.expert, table),
         **extra,
         "seen_normal_states": int(seen),
+        "demonstrated_punishment_samples": punished,
         "normal_states": int((pg.region == 0).sum()),
     }
 
@@ -200,9 +204,11 @@ def verdict(results: list[tuple[dict, dict]]) -> list[Verdict]:
       lies below its gap with a table.
     - BLADES beats DAgger at equal queries (Theorem 5.9 vs the Theorem 4.5 mechanism): with
       the log-linear class, BLADES's interval lies below DAgger's.
-    - MALICE is not applicable: the demonstrations never visit a punishment state, so
-      coverage (Assumption 5.2) fails; the verdict says "inconsistent" if sampled MALICE
-      nonetheless fixes the punishments (its gap below half of ALICE's).
+    - Remark 4.6: the demonstrations never visit a punishment state, so coverage
+      (Assumption 5.2) fails and MALICE has no advantage over ALICE there: consistent when
+      MALICE's mean gap stays above half of ALICE's, inconsistent if MALICE nonetheless
+      fixes the punishments it never saw, not applicable if some demonstration did visit a
+      punishment state (then coverage does not fail).
     """
     out: list[Verdict] = []
     table, loglin = _gaps(results, "jbc", "table"), _gaps(results, "jbc", "loglinear")
@@ -211,7 +217,7 @@ def verdict(results: list[tuple[dict, dict]]) -> list[Verdict]:
         out.append(
             Verdict(
                 NAME,
-                "Features generalise (issue 9)",
+                "Features generalise",
                 "J-BC",
                 "demonstrations leave most states unseen",
                 "log-linear gap < table gap",
@@ -242,18 +248,26 @@ def verdict(results: list[tuple[dict, dict]]) -> list[Verdict]:
     if mal and ali:
         m_mean, a_mean = float(np.mean(mal)), float(np.mean(ali))
         fixed = m_mean < 0.5 * a_mean
+        covered = sum(
+            m.get("demonstrated_punishment_samples", 0) > 0
+            for c, m in results
+            if c["learner"] in ("malice", "alice")
+        )
+        word = NOT_APPLICABLE if covered else judge(not fixed)
         out.append(
             Verdict(
                 NAME,
-                "Theorem 5.7",
+                "Remark 4.6",
                 "MALICE",
                 "beta-coverage fails (no punishment state demonstrated)",
-                "no guarantee",
-                f"regret gap {fmt(m_mean)} (MALICE) vs {fmt(a_mean)} (ALICE)",
-                "inconsistent" if fixed else NOT_APPLICABLE,
-                "not applicable unless MALICE's mean gap falls below half of ALICE's "
-                "(which would contradict the lack of coverage)",
-                {"malice_mean": m_mean, "alice_mean": a_mean},
+                "no guarantee without coverage: no advantage over ALICE where neither saw data",
+                f"regret gap {fmt(m_mean)} (MALICE) vs {fmt(a_mean)} (ALICE); runs whose "
+                f"demonstrations visit a punishment: {covered}",
+                word,
+                "consistent when no demonstration visits a punishment and MALICE's mean gap "
+                "stays above half of ALICE's; inconsistent if it falls below (MALICE fixing "
+                "what it never saw); not applicable when a punishment was demonstrated",
+                {"malice_mean": m_mean, "alice_mean": a_mean, "covered_runs": float(covered)},
             )
         )
     return out
