@@ -165,6 +165,21 @@ def test_murmail_asks_only_where_some_play_reaches():
     }  # fmt: skip
 
 
+def test_the_maximum_uncertainty_response_is_the_other_agents():
+    """Agent 0 is uncertain only at state 1, which only agent 1's action 1 reaches."""
+    game = _start_game()
+    expert_0 = np.zeros((2, 3, 2))
+    expert_0[:, 0] = [0.5, 0.5]  # the learner's uniform start is right at state 0
+    expert_0[:, 1:] = [1.0, 0.0]  # and off by ||(.5, .5) - (1, 0)||^2 = 0.5 at states 1, 2
+    expert_1 = np.full((2, 3, 2), 0.5)  # agent 1's uniform start is right everywhere
+    expert = _Recording(rg.product_policy(game, (expert_0, expert_1)), game)
+    res = rg.murmail(game, expert, rng=np.random.default_rng(0), iterations=1, batch=500)
+    # agent 1 plays 1 at h = 0: E sum_h u = 0.3 * 0.5 (h = 0) + 0.5 (h = 1), per step / 2
+    assert res.history.uncertainty == (pytest.approx(0.325),)
+    (agent, h, s) = next(a for a in expert.asked if a[1].size == 500)
+    assert agent == 0 and np.all(s[h == 1] == 1)  # agent 0's own deviation reaches 1 half
+
+
 # ---------------------------------------------------------------------------------------
 # the update
 
@@ -183,6 +198,19 @@ def test_the_update_moves_every_action_by_the_exponentiated_gradient():
     out = mirror_descent_step(pi, [0, 0, 0], [0, 0, 1], np.eye(3), 1.0)
     g = (2 * pi[0, 0] - np.eye(3)[0] - np.eye(3)[1]) / 3
     np.testing.assert_allclose(out[0, 0], pi[0, 0] * np.exp(-g) / (pi[0, 0] * np.exp(-g)).sum())
+
+
+def test_the_output_is_the_average_of_the_updated_iterates():
+    game = matrix_game(np.zeros((2, 2, 3)))  # one state, H = 1: every sample at (0, 0)
+    q = (np.array([[[0.9, 0.1]]]), np.array([[[0.2, 0.3, 0.5]]]))
+    expert = rg.QueryableExpert.product(q, game)  # distribution answers: exact gradients
+    res = rg.murmail(game, expert, rng=np.random.default_rng(0), iterations=2, batch=3,
+                     step_size=1.5)  # fmt: skip
+    for i, n in enumerate((2, 3)):
+        pi_1 = mirror_descent_step(np.full((1, 1, n), 1 / n), [0], [0], q[i][0], 1.5)
+        pi_2 = mirror_descent_step(pi_1, [0], [0], q[i][0], 1.5)
+        np.testing.assert_allclose(res.policies[i], (pi_1 + pi_2) / 2, rtol=1e-12)
+    np.testing.assert_allclose(res.policy, rg.product_policy(game, res.policies))
 
 
 # ---------------------------------------------------------------------------------------
