@@ -77,12 +77,15 @@ class MurmailHistory(NamedTuple):
         loss: mean over agents of the batch mean ``||pi_i,k(.|h_b,s_b) - answer_b||^2`` on
             the iteration's samples (an unbiased estimate of the on-distribution distance
             plus the expert's own randomness ``1 - ||pi_E,i||^2`` under sampled answers).
+        responders: per agent ``i``, the agent ``j`` whose response its roll-ins followed
+            (``-1``: drawn per roll-in among the others, MAIL-BRO with ``m > 2``).
     """
 
     queries: tuple[int, ...]
     oracle_calls: tuple[int, ...]
     uncertainty: tuple[float, ...]
     loss: tuple[float, ...]
+    responders: tuple[tuple[int, ...], ...]
 
 
 class MurmailResult(NamedTuple):
@@ -246,10 +249,11 @@ def _loop(
     policies = tuple(np.full((horizon, game.num_states, n), 1.0 / n) for n in game.num_actions)
     total = tuple(np.zeros_like(p) for p in policies)
     start = expert.queries
-    queries, calls, unc, losses = [], [], [], []
+    queries, calls, unc, losses, responders = [], [], [], [], []
     for _ in range(iterations):
         sigma = product_policy(game, policies)
         plans, value = respond(policies, sigma)
+        responders.append(tuple(int(d[0]) if np.all(d == d[0]) else -1 for d, _ in plans))
         updated, loss = [], 0.0
         for i in range(m):
             deviators, tables = plans[i]
@@ -267,7 +271,9 @@ def _loop(
     return MurmailResult(
         policies=average,
         policy=product_policy(game, average),
-        history=MurmailHistory(tuple(queries), tuple(calls), tuple(unc), tuple(losses)),
+        history=MurmailHistory(
+            tuple(queries), tuple(calls), tuple(unc), tuple(losses), tuple(responders)
+        ),
         queries=expert.queries - start,
         oracle_calls=count_oracle(),
     )
@@ -321,19 +327,23 @@ def murmail(
     m = game.num_agents
 
     def respond(policies: tuple[np.ndarray, ...], sigma: np.ndarray) -> tuple[list[Plan], float]:
-        plans, best = [], -np.inf
-        for i in range(m):
-            u = uncertainty_reward(game, expert, policies[i], i, samples=samples)
-            # every other agent j maximises sum_h u(h, s_h): u as agent j's state reward
-            f = np.broadcast_to(
-                u[:, None, :, None], (game.horizon, m, game.num_states, game.num_joint_actions)
-            )
+        u = [uncertainty_reward(game, expert, policies[i], i, samples=samples) for i in range(m)]
+        # value[i, j], table[i][j]: agent j maximising sum_h u_i(h, s_h). Pass c gives each
+        # agent j the reward u_{(j + c) mod m}: m - 1 passes of one DP cover every pair
+        value = np.full((m, m), -np.inf)
+        table: list[dict[int, np.ndarray]] = [{} for _ in range(m)]
+        for c in range(1, m):
+            f = np.stack([u[(j + c) % m] for j in range(m)], axis=1)  # [H, m, S]
+            f = np.broadcast_to(f[..., None], (*f.shape, game.num_joint_actions))
             brs = best_responses(game, sigma, reward=f, kind="cce")
-            others = [j for j in range(m) if j != i]
-            j = max(others, key=lambda k: brs.value[k])  # the first of equal values
-            best = max(best, float(brs.value[j]) / game.horizon)
-            plans.append((np.full(batch, j), {j: brs.deviations[j]}))
-        return plans, best
+            for j in range(m):
+                i = (j + c) % m
+                value[i, j], table[i][j] = brs.value[j], brs.deviations[j]
+        plans = []
+        for i in range(m):
+            j = int(np.argmax(value[i]))  # the first of equal values; value[i, i] = -inf
+            plans.append((np.full(batch, j), {j: table[i][j]}))
+        return plans, float(np.max(value)) / game.horizon
 
     return _loop(game, expert, rng, iterations, batch, step_size, respond, lambda: 0)
 
