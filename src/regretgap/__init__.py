@@ -50,9 +50,10 @@ from regretgap.evaluation import (
     values,
 )
 from regretgap.game import MarkovGame
-from regretgap.learners import alice, blades, dagger, jbc, jirl, malice
+from regretgap.learners import alice, blades, dagger, jbc, jirl, mail_bro, malice, murmail
 from regretgap.losses import ImitationLosses, imitation_losses
 from regretgap.memory import MemoryEstimate, memory_estimate
+from regretgap.oracles import BestResponseOracle, best_response_oracle
 from regretgap.policies import (
     as_policy,
     deterministic_policy,
@@ -87,6 +88,7 @@ def __dir__() -> list[str]:
 __all__ = [
     "DEVIATION_KINDS",
     "BestResponse",
+    "BestResponseOracle",
     "BestResponses",
     "Coverage",
     "CoverageError",
@@ -113,6 +115,7 @@ __all__ = [
     "as_deviation",
     "as_policy",
     "best_response",
+    "best_response_oracle",
     "best_responses",
     "blades",
     "constant_deviation",
@@ -126,11 +129,13 @@ __all__ = [
     "imitation_losses",
     "jbc",
     "jirl",
+    "mail_bro",
     "malice",
     "marginal",
     "markov_ce",
     "memory_estimate",
     "monte_carlo_values",
+    "murmail",
     "normalize",
     "occupancy",
     "product_policy",

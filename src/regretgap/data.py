@@ -304,9 +304,16 @@ class QueryableExpert:
       one-hot row, as a deployed app or a person would answer. Needs ``rng``. A learner then
       sees noisy labels, so its imitation loss ``eps`` is positive.
 
+    ``expert.query_agent(h, s, agent)`` answers for one agent only (the Nash papers' expert,
+    e.g. :func:`regretgap.murmail`): ``[k, n_i]`` rows, agent ``i``'s marginal
+    ``sigma_E,i(. | h, s)`` or one action drawn from it as a one-hot row; one query per pair
+    too. It needs the per-agent action counts: build the expert with ``game`` or with
+    :meth:`product` (independent per-agent policies).
+
     Args:
         sigma: the expert's policy ``[H, S, A]`` or ``[S, A]``.
-        game: optional; validates ``sigma`` against it.
+        game: optional; validates ``sigma`` against it (and gives ``query_agent`` the
+            per-agent action counts).
         answers: ``"distribution"`` (default) or ``"sampled"``.
         rng: the generator of sampled answers (required with ``"sampled"``).
     """
@@ -334,6 +341,120 @@ class QueryableExpert:
         self.answers = answers
         self._rng = rng
         self.queries = 0
+        self._num_actions = None if game is None else tuple(game.num_actions)
+        self._marginals: list[np.ndarray] | None = None
+
+    @classmethod
+    def product(
+        cls,
+        per_agent: Any,
+        game: MarkovGame | None = None,
+        *,
+        answers: str = "distribution",
+        rng: np.random.Generator | None = None,
+    ) -> QueryableExpert:
+        """An expert of independent agents (a Nash expert): ``sigma_E = prod_i pi_E,i``.
+
+        Args:
+            per_agent: ``m`` policies, each ``[H, S, n_i]`` or ``[S, n_i]`` (all of one form),
+                rows on the simplex.
+            game, answers, rng: as in the constructor.
+
+        Returns:
+            A :class:`QueryableExpert` whose :meth:`query` answers the joint product and whose
+            :meth:`query_agent` answers agent ``i``'s own policy (drawn directly from it).
+
+        Raises:
+            ValidationError: no agents, mixed leading shapes, a row that is not a
+                distribution (naming the agent), or a product that does not fit ``game``.
+        """
+        parts = [np.asarray(p, dtype=np.float64) for p in per_agent]
+        if not parts:
+            raise ValidationError("per_agent must hold at least one agent's policy")
+        lead = parts[0].shape[:-1]
+        for i, p in enumerate(parts):
+            if p.ndim not in (2, 3) or p.shape[:-1] != lead:
+                raise ValidationError(
+                    f"per-agent policy {i} has shape {p.shape}: expected [H, S, n_i] or "
+                    f"[S, n_i] with the leading axes {lead} of agent 0"
+                )
+            bad = ~np.isfinite(p) | (p < 0)
+            if bad.any() or np.any(np.abs(p.sum(axis=-1) - 1.0) > 1e-8):
+                raise ValidationError(
+                    f"per-agent policy {i} must hold finite non-negative rows summing to 1"
+                )
+        joint = np.ones((*lead, 1))
+        for p in parts:  # agent 0 slowest (docs/MATH.md)
+            joint = (joint[..., :, None] * p[..., None, :]).reshape(*lead, -1)
+        expert = cls(joint, game, answers=answers, rng=rng)
+        expert._num_actions = tuple(p.shape[-1] for p in parts)
+        if game is not None and expert._num_actions != tuple(game.num_actions):
+            raise ValidationError(
+                f"per-agent action counts {expert._num_actions} differ from the game's "
+                f"{tuple(game.num_actions)}"
+            )
+        expert._marginals = [p.copy() for p in parts]
+        return expert
+
+    @property
+    def num_actions(self) -> tuple[int, ...] | None:
+        """Per-agent action counts ``(n_0, ..., n_{m-1})`` when known, else ``None``."""
+        return self._num_actions
+
+    @property
+    def num_states(self) -> int:
+        """``S``, the number of states the expert answers at."""
+        return int(self._sigma.shape[-2])
+
+    def _marginal(self, agent: Any) -> np.ndarray:
+        if self._num_actions is None:
+            raise ValidationError(
+                "query_agent needs the per-agent action counts: build the expert with "
+                "QueryableExpert(sigma, game) or QueryableExpert.product(per_agent)"
+            )
+        m = len(self._num_actions)
+        if isinstance(agent, bool) or not isinstance(agent, (int, np.integer)):
+            raise ValidationError(f"agent must be an integer, got {agent!r}")
+        if not 0 <= agent < m:
+            raise ValidationError(f"agent {agent} is outside 0..{m - 1}")
+        if self._marginals is None:
+            lead = self._sigma.shape[:-1]
+            shaped = self._sigma.reshape(*lead, *self._num_actions)
+            k = len(lead)
+            self._marginals = [
+                shaped.sum(axis=tuple(k + j for j in range(m) if j != i)) for i in range(m)
+            ]
+        return self._marginals[int(agent)]
+
+    def query_agent(self, h: Any, s: Any, agent: int) -> np.ndarray:
+        """Agent ``agent``'s answers at steps ``h`` and states ``s``: ``[k, n_i]`` rows.
+
+        ``"distribution"``: the marginal ``sigma_E,i(. | h, s)``; ``"sampled"``: one action
+        drawn from it, one-hot (for a joint expert, agent ``i``'s part of one joint draw has
+        that law). One query per pair, counted in :attr:`queries` like :meth:`query`.
+        """
+        pol = self._marginal(agent)
+        h = np.asarray(h, dtype=np.int64)
+        s = np.asarray(s, dtype=np.int64)
+        num_states = pol.shape[-2]
+        if np.any((s < 0) | (s >= num_states)):
+            bad = s[(s < 0) | (s >= num_states)].ravel()[0]
+            raise ValidationError(f"query state {bad} outside 0..{num_states - 1}")
+        if pol.ndim == 2:
+            out = pol[s]
+        else:
+            if np.any((h < 0) | (h >= pol.shape[0])):
+                bad = h[(h < 0) | (h >= pol.shape[0])].ravel()[0]
+                raise ValidationError(f"query step {bad} outside 0..{pol.shape[0] - 1}")
+            out = pol[h, s]
+        self.queries += int(np.broadcast(h, s).size)
+        if self.answers == "distribution":
+            return out
+        flat = out.reshape(-1, out.shape[-1])
+        drawn = _inverse_cdf(flat, self._rng.random(flat.shape[0]))
+        onehot = np.zeros_like(flat)
+        onehot[np.arange(flat.shape[0]), drawn] = 1.0
+        return onehot.reshape(out.shape)
 
     def query(self, h: Any, s: Any) -> np.ndarray:
         """The expert's answers at steps ``h`` and states ``s``: ``[k, A]`` rows (see class)."""

@@ -1,5 +1,6 @@
 """The learners (paper sections 4.4 and 5): J-BC, J-IRL, MALICE, BLADES, and the
-single-agent analogues MALICE and BLADES improve on: ALICE and DAgger.
+single-agent analogues MALICE and BLADES improve on: ALICE and DAgger; and the Nash
+papers' MURMAIL and MAIL-BRO (Freihaut et al., NeurIPS 2025), per-agent policies.
 
 Plain functions returning result NamedTuples with ``.policy [H, S, A]`` and ``.history``.
 They may simulate the game (its transitions) but never read its rewards.
@@ -16,6 +17,15 @@ from regretgap.learners.malice import (
     malice,
     malice_loss,
 )
+from regretgap.learners.murmail import (
+    MurmailHistory,
+    MurmailResult,
+    mail_bro,
+    mirror_descent_step,
+    murmail,
+    uncertainty,
+    uncertainty_reward,
+)
 
 __all__ = [
     "BladesHistory",
@@ -26,13 +36,20 @@ __all__ = [
     "JIRLResult",
     "MaliceHistory",
     "MaliceResult",
+    "MurmailHistory",
+    "MurmailResult",
     "alice",
     "alice_loss",
     "blades",
     "dagger",
     "jbc",
     "jirl",
+    "mail_bro",
     "malice",
     "malice_loss",
+    "mirror_descent_step",
+    "murmail",
     "soft_value_iteration",
+    "uncertainty",
+    "uncertainty_reward",
 ]

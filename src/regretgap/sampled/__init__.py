@@ -37,6 +37,12 @@ from regretgap.sampled.data import (
 )
 from regretgap.sampled.jbc import JBCHistory, JBCResult, jbc
 from regretgap.sampled.malice import MaliceHistory, MaliceResult, alice, malice
+from regretgap.sampled.murmail import (
+    MurmailPolicy,
+    SampledMurmailHistory,
+    SampledMurmailResult,
+    murmail,
+)
 from regretgap.sampled.policies import (
     JointPolicy,
     LogLinearMediator,
@@ -62,9 +68,12 @@ __all__ = [
     "MaliceHistory",
     "MaliceResult",
     "MediatorPolicy",
+    "MurmailPolicy",
     "ObservationTable",
     "Recommender",
     "RegretEstimate",
+    "SampledMurmailHistory",
+    "SampledMurmailResult",
     "Samples",
     "alice",
     "as_recommender",
@@ -79,6 +88,7 @@ __all__ = [
     "from_demonstrations",
     "jbc",
     "malice",
+    "murmail",
     "policy_recommender",
     "tabular_q_adversary",
 ]
