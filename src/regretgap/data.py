@@ -358,7 +358,9 @@ class QueryableExpert:
         Args:
             per_agent: ``m`` policies, each ``[H, S, n_i]`` or ``[S, n_i]`` (all of one form),
                 rows on the simplex.
-            game, answers, rng: as in the constructor.
+            game: as in the constructor.
+            answers: as in the constructor.
+            rng: as in the constructor.
 
         Returns:
             A :class:`QueryableExpert` whose :meth:`query` answers the joint product and whose
