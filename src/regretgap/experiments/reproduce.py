@@ -37,6 +37,7 @@ from regretgap.experiments import (
     horizon_sweep,
     openspiel_games,
     paper_checks,
+    reduction,
     routing,
     tables_fail,
 )
@@ -54,6 +55,7 @@ MODULES = {
     fleets.NAME: fleets,
     openspiel_games.NAME: openspiel_games,
     tables_fail.NAME: tables_fail,
+    reduction.NAME: reduction,
 }
 
 SCHEMA = """

@@ -62,12 +62,14 @@ class BladesHistory(NamedTuple):
 
 class BladesResult(NamedTuple):
     """Attributes: policy ``[H, S, A]`` (best iterate); history; best_round (0: the initial
-    iterate); queries (expert queries made)."""
+    iterate); queries (expert queries made); iterates (every fitted ``sigma^(1..N+1)``,
+    ``[H, S, A]`` each, in order)."""
 
     policy: np.ndarray
     history: BladesHistory
     best_round: int
     queries: int
+    iterates: tuple = ()
 
 
 def noisy_play(game: MarkovGame, sigma: np.ndarray, rate: float) -> np.ndarray:
@@ -186,6 +188,7 @@ def _query_loop(
         history=BladesHistory(tuple(losses), tuple(agents), tuple(queries), tuple(validation)),
         best_round=best,
         queries=expert.queries - start,
+        iterates=tuple(iterates),
     )
 
 

@@ -62,11 +62,13 @@ class MaliceHistory(NamedTuple):
 
 
 class MaliceResult(NamedTuple):
-    """Attributes: policy ``[H, S, A]`` (best iterate); history; best_round (0: J-BC)."""
+    """Attributes: policy ``[H, S, A]`` (best iterate); history; best_round (0: J-BC);
+    iterates (every fitted ``sigma^(1..N+1)``, ``[H, S, A]`` each, in order)."""
 
     policy: np.ndarray
     history: MaliceHistory
     best_round: int
+    iterates: tuple = ()
 
 
 def malice_loss(
@@ -164,6 +166,7 @@ def _reweighting_loop(
             tuple(losses), tuple(agents), tuple(weights_max), tuple(ess), tuple(validation)
         ),
         best_round=best,
+        iterates=tuple(iterates),
     )
 
 
