@@ -33,6 +33,7 @@ from regretgap.experiments import (
     compounding,
     coverage_family,
     data_sweep,
+    directed,
     fleets,
     horizon_sweep,
     openspiel_games,
@@ -56,6 +57,7 @@ MODULES = {
     openspiel_games.NAME: openspiel_games,
     tables_fail.NAME: tables_fail,
     reduction.NAME: reduction,
+    directed.NAME: directed,
 }
 
 SCHEMA = """

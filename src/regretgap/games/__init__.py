@@ -1,6 +1,7 @@
 """Built-in games: the paper's constructions, classic matrix games, random games."""
 
 from regretgap.games.compounding import cliff
+from regretgap.games.corridor import CorridorGame, corridor_game
 from regretgap.games.matrix import chicken, coordination, matrix_game, shapley
 from regretgap.games.paper import (
     Construction,
@@ -15,9 +16,11 @@ from regretgap.games.random import random_game
 
 __all__ = [
     "Construction",
+    "CorridorGame",
     "chicken",
     "cliff",
     "coordination",
+    "corridor_game",
     "lemma_f1",
     "lemma_f2",
     "matrix_game",

@@ -352,6 +352,37 @@ def blades(
     return _query_loop(setup, rng, answer_round)
 
 
+class NoisyPlay:
+    """``sim`` whose step replaces, independently for every agent and sample, the agent's
+    action by a uniformly random one of its own with probability ``rate`` (DAgger's noise
+    injection). Everything else (reset, observe, sizes) is ``sim``'s; the recommendations a
+    learner records are unchanged, only the played actions are noisy."""
+
+    def __init__(self, sim: Any, rate: float) -> None:
+        self._sim, self.rate = sim, rate
+        self._sizes = tuple(int(k) for k in sim.num_actions)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._sim, name)
+
+    def step(self, states: Any, joint_actions: np.ndarray, rng: np.random.Generator) -> Any:
+        a = np.asarray(joint_actions)
+        parts = list(np.unravel_index(a, self._sizes))
+        for i, n_i in enumerate(self._sizes):
+            noisy = rng.random(a.shape[0]) < self.rate
+            parts[i] = np.where(noisy, rng.integers(0, n_i, size=a.shape[0]), parts[i])
+        played = np.ravel_multi_index(tuple(parts), self._sizes).astype(np.int64)
+        return self._sim.step(states, played, rng)
+
+
+def check_rate(rate: Any) -> float:
+    """``deviation_rate``: a probability in ``[0, 1]`` (ValidationError otherwise)."""
+    ok = isinstance(rate, (int, float, np.floating, np.integer)) and not isinstance(rate, bool)
+    if not ok or not 0 <= float(rate) <= 1:
+        raise ValidationError(f"deviation_rate must be a probability in [0, 1], got {rate!r}")
+    return float(rate)
+
+
 def dagger(
     sim: Any,
     expert: Callable[..., np.ndarray],
@@ -363,6 +394,7 @@ def dagger(
     rollouts: int = 64,
     query_budget: int | None = None,
     validation_fraction: float = 0.2,
+    deviation_rate: float = 0.0,
 ) -> BladesResult:
     """DAgger over joint recommendations: :func:`blades` without deviations.
 
@@ -372,9 +404,17 @@ def dagger(
     at equal queries give it ``rollouts = blades_episodes_per_round(m, ...)`` (BLADES's
     ``m * (adversary episodes + rollouts)``) and the same ``query_budget``.
 
+    With ``deviation_rate = p > 0`` the roll-ins are noisy (noise injection, as DART does
+    for single-agent imitation): at every step each agent independently plays a uniformly
+    random action of its own instead of its recommendation with probability ``p``. The
+    expert is asked at every visited state as before, so states one random deviation
+    reaches get labels; a state behind ``k`` deviations in a row only with probability
+    about ``(p (n_i - 1) / n_i)^k``.
+
     Arguments and result as in :func:`blades`; ``history.agent`` is ``-1`` and
-    ``history.loss`` the on-policy mean disagreement ``1 - sigma_n(a_E | x)``.
+    ``history.loss`` the mean disagreement ``1 - sigma_n(a_E | x)`` on the roll-in.
     """
+    rate = check_rate(deviation_rate)
     rollouts = _count("rollouts", rollouts)
     setup = _setup(
         sim, expert, rng, policy, demos, rounds, query_budget, validation_fraction, rollouts
@@ -388,7 +428,8 @@ def dagger(
             answers.append(counting(states, h, rng))  # the expert's label at this state
             return learner(states, h, rng)
 
-        visited = collect(sim, recommend, rollouts, rng=rng)  # samples are h-major
+        roll = NoisyPlay(sim, rate) if rate > 0 else sim
+        visited = collect(roll, recommend, rollouts, rng=rng)  # samples are h-major
         # not _replace: Samples' len() counts samples, which namedtuple._make trips on
         answered = Samples(
             visited.features, np.concatenate(answers), visited.steps, visited.episodes

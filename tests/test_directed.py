@@ -1,0 +1,147 @@
+"""The corridor game (a state behind k defections in a row), sampled DAgger's noisy
+roll-ins, and the directed-deviations verdict on hand-made and measured results."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import regretgap as rg
+from regretgap import sampled
+from regretgap.experiments import directed
+from regretgap.experiments._verdict import CONSISTENT, INCONSISTENT
+from regretgap.games import corridor_game
+from regretgap.sampled.blades import NoisyPlay
+
+
+@pytest.mark.parametrize("k", [1, 2, 4, 8])
+def test_corridor_expert_is_a_ce_and_the_deep_state_decides_the_gap(k):
+    c = corridor_game(k)
+    game = c.game
+    assert game.num_states == 1 + 2 * k and game.horizon == k + 1
+    assert rg.regret(game, c.expert).value == pytest.approx(0.0, abs=1e-12)
+    # punishing with probability q at both deep states: gain (2k+5)(1-q) - q - (k+1)
+    for q in (0.0, 0.25, 0.5, 0.6, 1.0):
+        sigma = c.expert.copy()
+        for i, s in enumerate(c.deep):
+            punish, spare = (1, 0) if i == 0 else (2, 0)
+            sigma[:, s] = 0.0
+            sigma[:, s, punish], sigma[:, s, spare] = q, 1 - q
+        want = max(0.0, (2 * k + 5) * (1 - q) - q - (k + 1))
+        assert rg.regret_gap(game, c.expert, sigma) == pytest.approx(want, abs=1e-9)
+        assert rg.value_gap(game, c.expert, sigma) == pytest.approx(0.0, abs=1e-12)
+    # uniform at the deep states: exactly 1; the corridor's recommendations do not matter
+    uniform = c.expert.copy()
+    uniform[:, list(c.deep)] = 0.25
+    assert rg.regret_gap(game, c.expert, uniform) == pytest.approx(1.0)
+    corridor = [s for s in range(1, game.num_states) if s not in c.deep]
+    scrambled = c.expert.copy()
+    scrambled[:, corridor] = 0.25
+    assert rg.regret_gap(game, c.expert, scrambled) == pytest.approx(0.0, abs=1e-12)
+    # the expert's own play never leaves N; only k defections in a row reach P_i
+    d = rg.state_distribution(game, c.expert)
+    assert np.allclose(d[:, 0], 1.0)
+    assert rg.coverage(game, c.expert).uncovered.tolist() == sorted(range(1, game.num_states))
+
+
+def test_corridor_rejects_bad_depth():
+    for bad in (0, -1, 2.5, True):
+        with pytest.raises(rg.ValidationError, match="depth must be a positive integer"):
+            corridor_game(bad)
+
+
+def test_noisy_play_deviates_at_the_stated_rate():
+    """Each agent's played action departs from the joint action with probability
+    p (n_i - 1) / n_i = 0.15; 20,000 draws give a standard error below 0.003."""
+    c = corridor_game(2)
+    sim = NoisyPlay(c.game.simulator(), 0.3)
+    seen = []
+    inner = sim._sim
+
+    class Spy:
+        num_actions, horizon = inner.num_actions, inner.horizon
+
+        def step(self, states, joint, rng):
+            seen.append(np.asarray(joint))
+            return inner.step(states, joint, rng)
+
+    sim._sim = Spy()
+    rng = np.random.default_rng(0)
+    s = inner.reset(rng, 20_000)
+    sim.step(s, np.zeros(20_000, dtype=np.int64), rng)
+    a0, a1 = np.unravel_index(seen[0], (2, 2))
+    assert abs(a0.mean() - 0.15) < 0.012 and abs(a1.mean() - 0.15) < 0.012
+    assert abs(np.mean((a0 == 1) & (a1 == 1)) - 0.0225) < 0.006  # independent per agent
+
+
+def test_sampled_dagger_rate_zero_is_plain_dagger_and_bad_rates_are_refused():
+    c = corridor_game(2)
+    sim = c.game.simulator(c.features)
+    expert = sampled.policy_recommender(c.expert)
+    runs = [
+        sampled.dagger(
+            sim,
+            expert,
+            rng=np.random.default_rng(3),
+            policy=sampled.ObservationTable((2, 2)),
+            rounds=2,
+            rollouts=16,
+            **extra,
+        )
+        for extra in ({}, {"deviation_rate": 0.0})
+    ]
+    assert runs[0].history == runs[1].history and runs[0].queries == runs[1].queries
+    for bad in (-0.1, 1.5, float("nan"), True, "0.3"):
+        with pytest.raises(rg.ValidationError, match="deviation_rate must be a probability"):
+            sampled.dagger(
+                sim, expert, rng=np.random.default_rng(0),
+                policy=sampled.ObservationTable((2, 2)), deviation_rate=bad,
+            )  # fmt: skip
+
+
+def test_sampled_noise_dagger_reaches_a_state_one_defection_away():
+    """k = 1: the deep state is one defection from N. Obedient DAgger (starting from the
+    expert's demonstrations) never asks there; noisy roll-ins do and close the gap."""
+    c = corridor_game(1)
+    sim = c.game.simulator(c.features)
+    expert = sampled.policy_recommender(c.expert)
+    demos = sampled.demonstrations(sim, expert, 20, rng=np.random.default_rng(1))
+    gaps = {}
+    for rate in (0.0, 0.3):
+        res = sampled.dagger(
+            sim, expert, rng=np.random.default_rng(2), policy=sampled.ObservationTable((2, 2)),
+            demos=demos, rounds=2, rollouts=200, deviation_rate=rate,
+        )  # fmt: skip
+        gaps[rate] = rg.regret_gap(c.game, c.expert, res.policy.table(sim))
+    assert gaps[0.0] == pytest.approx(1.0)
+    assert gaps[0.3] == pytest.approx(0.0, abs=1e-9)
+
+
+def _results(blades_gaps, baseline_gaps, k=8, cls="table"):
+    out = []
+    for j, (a, b) in enumerate(zip(blades_gaps, baseline_gaps, strict=True)):
+        out.append(({"k": k, "learner": "blades", "class": cls, "seed": j}, {"regret_gap": a}))
+        for name in ("dagger", "dagger_0.1", "dagger_0.3"):
+            out.append(({"k": k, "learner": name, "class": cls, "seed": j}, {"regret_gap": b}))
+    return out
+
+
+def test_directed_verdict_both_ways():
+    ok = directed.verdict(_results([0.0] * 10, [1.0, 0.0, 1.0, 1.0, 1.0] * 2))
+    assert [v.word for v in ok] == [CONSISTENT]
+    tie = directed.verdict(_results([0.0, 1.0] * 5, [1.0, 0.0] * 5))
+    assert [v.word for v in tie] == [INCONSISTENT]
+    # separated intervals but not "far below" (more than 10% of the baseline's mean)
+    close = directed.verdict(_results([0.5] * 10, [1.0] * 10))
+    assert [v.word for v in close] == [INCONSISTENT]
+    # shallow depths are not judged
+    assert directed.verdict(_results([1.0] * 5, [0.0] * 5, k=4)) == []
+
+
+def test_directed_verdict_takes_the_strongest_baseline():
+    res = _results([0.0] * 10, [1.0] * 10)
+    for config, metrics in res:
+        if config["learner"] == "dagger_0.3":
+            metrics["regret_gap"] = 0.0  # noise at 0.3 matches BLADES
+    (row,) = directed.verdict(res)
+    assert row.word == INCONSISTENT and "DAgger+noise 0.3" in row.measured
