@@ -120,7 +120,8 @@ def test_sampled_noise_dagger_reaches_a_state_one_defection_away():
 def _results(blades_gaps, baseline_gaps, k=8, cls="table"):
     out = []
     for j, (a, b) in enumerate(zip(blades_gaps, baseline_gaps, strict=True)):
-        out.append(({"k": k, "learner": "blades", "class": cls, "seed": j}, {"regret_gap": a}))
+        for name in ("blades", "blades_optimistic"):
+            out.append(({"k": k, "learner": name, "class": cls, "seed": j}, {"regret_gap": a}))
         for name in ("dagger", "dagger_0.1", "dagger_0.3"):
             out.append(({"k": k, "learner": name, "class": cls, "seed": j}, {"regret_gap": b}))
     return out
@@ -128,12 +129,12 @@ def _results(blades_gaps, baseline_gaps, k=8, cls="table"):
 
 def test_directed_verdict_both_ways():
     ok = directed.verdict(_results([0.0] * 10, [1.0, 0.0, 1.0, 1.0, 1.0] * 2))
-    assert [v.word for v in ok] == [CONSISTENT]
+    assert [v.word for v in ok] == [CONSISTENT] * 2
     tie = directed.verdict(_results([0.0, 1.0] * 5, [1.0, 0.0] * 5))
-    assert [v.word for v in tie] == [INCONSISTENT]
+    assert [v.word for v in tie] == [INCONSISTENT] * 2
     # separated intervals but not "far below" (more than 10% of the baseline's mean)
     close = directed.verdict(_results([0.5] * 10, [1.0] * 10))
-    assert [v.word for v in close] == [INCONSISTENT]
+    assert [v.word for v in close] == [INCONSISTENT] * 2
     # shallow depths are not judged
     assert directed.verdict(_results([1.0] * 5, [0.0] * 5, k=4)) == []
 
@@ -143,5 +144,29 @@ def test_directed_verdict_takes_the_strongest_baseline():
     for config, metrics in res:
         if config["learner"] == "dagger_0.3":
             metrics["regret_gap"] = 0.0  # noise at 0.3 matches BLADES
-    (row,) = directed.verdict(res)
-    assert row.word == INCONSISTENT and "DAgger+noise 0.3" in row.measured
+    for row in directed.verdict(res):
+        assert row.word == INCONSISTENT and "DAgger+noise 0.3" in row.measured
+
+
+def test_optimistic_adversary_finds_the_deep_state_the_default_one_misses():
+    """Log-linear mediator, k = 8: every corridor step already looks learned (the intercept
+    carries the demonstrations' (0, 0)), so only the deep state disagrees with the expert.
+    The default adversary finds it only by chance; the optimistic one walks there."""
+    c = corridor_game(8)
+    sim = c.game.simulator(c.features)
+    expert = sampled.policy_recommender(c.expert)
+    settings = dict(directed.BLADES_ROUND)
+    per = sampled.blades_episodes_per_round(2, **settings)
+    gaps = {}
+    for optimism in (False, True):
+        demos = sampled.demonstrations(sim, expert, 20, rng=np.random.default_rng(101))
+        res = sampled.blades(
+            sim, expert, rng=np.random.default_rng(1),
+            policy=sampled.LogLinearMediator((2, 2), l2=1e-2), demos=demos, rounds=3,
+            query_budget=3 * per * c.game.horizon, optimism=optimism, **settings,
+        )  # fmt: skip
+        gaps[optimism] = rg.regret_gap(c.game, c.expert, res.policy.table(sim))
+    assert gaps[True] < 1e-3 and gaps[False] > 1.0, gaps
+    with pytest.raises(rg.ValidationError, match="optimism must be True or False"):
+        sampled.blades(sim, expert, rng=np.random.default_rng(0),
+                       policy=sampled.ObservationTable((2, 2)), optimism=1)  # fmt: skip

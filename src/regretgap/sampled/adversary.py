@@ -351,7 +351,13 @@ def _evaluate(
 
 
 def _tabular_q(
-    s: np.ndarray, a_i: np.ndarray, b: np.ndarray, ell: np.ndarray, num_states: int, n_i: int
+    s: np.ndarray,
+    a_i: np.ndarray,
+    b: np.ndarray,
+    ell: np.ndarray,
+    num_states: int,
+    n_i: int,
+    optimism: float | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Backward sample-average Q over a buffer of episodes ``[N, H]``.
 
@@ -371,7 +377,7 @@ def _tabular_q(
         cnt = np.bincount(flat, minlength=cells)
         tot = np.bincount(flat, weights=target, minlength=cells)
         seen = cnt > 0
-        qh = np.full(cells, -np.inf)
+        qh = np.full(cells, -np.inf if optimism is None else (horizon - h) * optimism)
         qh[seen] = tot[seen] / cnt[seen]
         q[h] = qh.reshape(num_states, n_i, n_i)
         visits[h] = cnt.reshape(num_states, n_i, n_i)
@@ -412,6 +418,7 @@ def tabular_q_adversary(
     epsilon: float = 0.3,
     eval_episodes: int = 1000,
     num_states: int | None = None,
+    optimism: float | None = None,
 ) -> AdversaryResult:
     """Deviation maximising the summed loss when states are ints, by batch Q-learning.
 
@@ -438,6 +445,11 @@ def tabular_q_adversary(
         epsilon: exploration probability of a uniform ``b``.
         eval_episodes: fresh episodes under the greedy deviation that estimate its value.
         num_states: ``S``; default ``sim.num_states`` or the loss table's width.
+        optimism: ``None`` (default), or an upper bound ``L`` on the per-step loss: every
+            ``(h, s, a_i, b)`` never tried is valued ``(H - h) L`` (optimism in the face of
+            uncertainty), so the adversary keeps going where it has not been, as exact
+            BLADES counts never-answered states at the largest loss. Without it, a deep
+            state behind steps that all look learned is found only by chance.
 
     Returns:
         :class:`AdversaryResult` with the table ``[H, S, n_i]``.
@@ -495,6 +507,7 @@ def tabular_q_adversary(
             np.concatenate([bt.ell for bt in bufs]),
             num_states,
             n_i,
+            optimism,
         )
     phi_table = _greedy_table(q)
     phi = _table_deviation(phi_table)

@@ -266,6 +266,7 @@ def blades(
     query_budget: int | None = None,
     adversary: str = "auto",
     validation_fraction: float = 0.2,
+    optimism: bool = False,
 ) -> BladesResult:
     """BLADES with a queryable expert on a simulator (Algorithm 2, eq. 7).
 
@@ -298,6 +299,12 @@ def blades(
             ``num_states`` and int states.
         validation_fraction: share of each round's answered episodes held out to pick the
             best iterate.
+        optimism: with the tabular adversary, value every deviation step it has never
+            tried at the largest loss (1 per remaining step), as exact BLADES does for
+            never-answered states; it then walks to states behind many deviations even
+            when every step on the way already looks learned (see the
+            ``directed_deviations`` experiment). Off by default (the adversary of earlier
+            versions).
 
     Returns:
         :class:`BladesResult`.
@@ -307,6 +314,8 @@ def blades(
             round, a bad policy, simulator, demonstrations or fraction (all before any
             training); an expert answer outside the joint action space (naming the step).
     """
+    if not isinstance(optimism, bool):
+        raise ValidationError(f"optimism must be True or False, got {optimism!r}")
     if adversary not in ADVERSARIES:
         raise ValidationError(f"adversary must be one of {ADVERSARIES}, got {adversary!r}")
     if isinstance(epsilon, bool) or not isinstance(epsilon, (int, float)) or not 0 <= epsilon <= 1:
@@ -327,6 +336,8 @@ def blades(
     if adversary == "auto" and getattr(sim, "num_states", None) is not None:
         tabular = np.issubdtype(np.asarray(sim.reset(rng, 1)).dtype, np.integer)
     learn = tabular_q_adversary if tabular else fitted_q_adversary
+    # the query loss 1 - sigma(a_E | x) is at most 1: untried deviations are valued at it
+    optimistic = {"optimism": 1.0} if tabular and optimism else {}
     horizon = int(sim.horizon)
 
     def answer_round(sigma: MediatorPolicy, counting: CountingExpert) -> tuple[Samples, float, int]:
@@ -343,6 +354,7 @@ def blades(
                 batch_size=int(adversary_batch),
                 epsilon=float(epsilon),
                 eval_episodes=int(rollouts),
+                **optimistic,
             )
             parts.append(loss.samples())
             values.append(res.value)
