@@ -128,7 +128,7 @@ def test_theorem_4_5_verdict_judges_the_value_gap_half(suite):
 
 
 def test_blades_vs_noise_dagger_is_a_non_inferiority_row(suite):
-    bad = doctor(suite["horizon_sweep"], setter(regret_gap=0.5), learner="blades", H=8)
+    bad = doctor(suite["horizon_sweep"], setter(regret_gap=0.5), learner="blades")
     got = words(horizon_sweep.verdict(bad))
     assert got[("BLADES vs DAgger+noise", "BLADES")] == INCONSISTENT
     row = next(v for v in horizon_sweep.verdict(bad) if v.claim == "BLADES vs DAgger+noise")
@@ -219,6 +219,7 @@ def test_data_sweep_compares_blades_with_the_strongest_baseline(suite):
     """If DAgger+noise is the stronger baseline, BLADES is judged against it: here a
     DAgger+noise that reaches 0 everywhere makes the row fail."""
     res = doctor(suite["data_sweep"], setter(regret_gap=0.0), learner="dagger_noise")
+    res = doctor(res, setter(regret_gap=0.1), learner="blades")  # worse by exactly 0.1
     row = next(v for v in data_sweep.verdict(res) if v.claim == "BLADES vs DAgger/+noise")
     assert row.word == INCONSISTENT and "BLADES - DAgger+noise" in row.measured
     kinds = {(v.claim, v.learner): v.kind for v in data_sweep.verdict(suite["data_sweep"])}
@@ -298,8 +299,15 @@ def test_tables_fail_verdicts_both_ways(suite):
     assert got == {
         ("Features generalise", "J-BC"): CONSISTENT,
         ("Theorem 5.9 vs Theorem 4.5", "BLADES vs DAgger"): CONSISTENT,
+        ("BLADES vs DAgger+noise", "BLADES"): CONSISTENT,
         ("Remark 4.6", "MALICE"): CONSISTENT,
     }
+    # DAgger+noise better than BLADES by a clear margin: BLADES is worse
+    noisy = doctor(res, setter(regret_gap=0.0), learner="dagger_noise")
+    noisy = doctor(noisy, setter(regret_gap=0.05), learner="blades", **{"class": "loglinear"})
+    assert words(tables_fail.verdict(noisy))[("BLADES vs DAgger+noise", "BLADES")] == (
+        INCONSISTENT
+    )
     # the log-linear class no better than the table: features did not generalise
     flat = doctor(res, setter(regret_gap=10.0), learner="jbc", **{"class": "loglinear"})
     assert words(tables_fail.verdict(flat))[("Features generalise", "J-BC")] == (

@@ -9,6 +9,7 @@ from regretgap.experiments._verdict import (
     INCONSISTENT,
     MARGIN_FLOOR,
     MARGIN_FRACTION,
+    NOT_APPLICABLE,
     non_inferiority,
 )
 
@@ -24,7 +25,13 @@ def test_non_inferiority_fails_beyond_the_margin_and_when_underpowered():
     reference = [1.0] * 6
     assert non_inferiority([0.2] * 6, reference, "A", "B").word == INCONSISTENT
     wide = non_inferiority([-0.5, 0.5, -0.4, 0.45, 0.0, -0.1], reference, "A", "B")
-    assert wide.word == INCONSISTENT and "underpowered" in wide.measured
+    assert wide.word == NOT_APPLICABLE and "underpowered" in wide.measured
+    # narrow and above the margin: really worse
+    worse = non_inferiority([0.3, 0.31, 0.29, 0.3], reference, "A", "B")
+    assert worse.word == INCONSISTENT and "underpowered" not in worse.measured
+    # wide, but entirely beyond the margin: worse however few the pairs
+    far = non_inferiority([5.0, 9.0, 6.0, 8.0], reference, "A", "B")
+    assert far.word == INCONSISTENT
 
 
 def test_non_inferiority_on_exact_zeros_and_a_better_mean():

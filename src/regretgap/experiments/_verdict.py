@@ -105,7 +105,9 @@ class Comparison(NamedTuple):
     """A paired non-inferiority comparison of regret gaps (ours minus the analogue's).
 
     Attributes:
-        word: :data:`CONSISTENT` when the CI's upper end is below ``margin``.
+        word: :data:`CONSISTENT` when the CI's upper end is below ``margin``;
+            :data:`NOT_APPLICABLE` when the CI straddles the margin and is wider than it
+            (too few pairs to tell); :data:`INCONSISTENT` otherwise (worse beyond the margin).
         diff: mean [95% CI] of the paired differences.
         margin: the margin used.
         measured: one line for the report, saying "worse" when the mean difference is > 0.
@@ -133,12 +135,11 @@ def non_inferiority(
         side = "equal on average"
     half = diff.high - diff.mean
     word = judge(diff.high < margin)
-    # a failure with a CI wider than the margin says "too few pairs", not "worse"
-    power = (
-        f"; underpowered: CI half-width {fmt(half)} > margin"
-        if half > margin and word != CONSISTENT
-        else ""
-    )
+    power = ""
+    if word != CONSISTENT and half > margin and diff.low < margin:
+        # a CI wider than the margin cannot show non-inferiority either way: too few pairs
+        word = NOT_APPLICABLE
+        power = f"; underpowered: CI half-width {fmt(half)} > margin"
     measured = (
         f"{ours} - {theirs}: {fmt_ci(diff)} over {diff.n} pairs ({side}; margin "
         f"{fmt(margin)}{power})"
