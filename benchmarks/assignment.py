@@ -1,6 +1,6 @@
 """Time the user-equilibrium solver: Sioux Falls and a seeded synthetic grid network.
 
-Prints seconds, sweeps and relative gap per network (issue 8: gap <= 1e-6 within a minute
+Prints seconds, sweeps and relative gap per network (gap <= 1e-6 within a minute
 on 2 cores for a few hundred nodes and about a thousand links).
 
     python benchmarks/assignment.py [--rows 10 --cols 25 --zones 50 --seed 0]

@@ -1,4 +1,4 @@
-"""Fuzz the file loaders with 10^5 inputs (issue 10): every input loads or is refused.
+"""Fuzz the file loaders with 10^5 inputs: every input loads or is refused.
 
 Runs the harness of ``tests/fuzzing.py`` (arbitrary bytes, byte mutations and structured
 mutations of valid files) against ``load_game``, ``load_policy``, ``load_demonstrations``

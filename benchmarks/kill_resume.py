@@ -1,4 +1,4 @@
-"""Kill-anywhere resume (issue 10): SIGKILL ``regretgap reproduce --quick`` at random
+"""Kill-anywhere resume: SIGKILL ``regretgap reproduce --quick`` at random
 moments, resume it, and check the final report and database equal an uninterrupted run's.
 
 The reference is an uninterrupted run made by this same code, so the check holds whatever

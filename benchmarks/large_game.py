@@ -1,4 +1,4 @@
-"""Benchmark: exact regret of a 10^6-state game, time and measured peak memory (issue 11).
+"""Benchmark: exact regret of a 10^6-state game, time and measured peak memory.
 
 Builds a seeded random game with S = 1,000,000 states, two agents with 5 actions each
 (A = 25 joint actions), 5 successors per state-joint-action pair and H = 20, draws a

@@ -1,4 +1,4 @@
-"""Benchmark: one full BLADES and one full MALICE run on the markov_ce benchmark game (issue 3).
+"""Benchmark: one full BLADES and one full MALICE run on the markov_ce benchmark game.
 
 Seeded random game with S = 20,000 states, two agents with 4 actions each, H = 10, a
 welfare ``markov_ce`` expert. Prints each learner's wall time and the share spent in

@@ -1,8 +1,8 @@
-"""Benchmark: batched stage LPs of ``markov_ce`` vs one scipy call per state (issue 3).
+"""Benchmark: batched stage LPs of ``markov_ce`` vs one scipy call per state.
 
 Seeded random game: S = 20,000 states, two agents with 4 actions each, H = 10 (200,000
 stage LPs). Prints milliseconds per stage LP for the batched solver (target: <= 0.1 ms
-amortised, issue 11) and for the unbatched baseline (one ``linprog(method="highs")`` per
+amortised) and for the unbatched baseline (one ``linprog(method="highs")`` per
 state, measured on a sample of the same stage games in this run; the library itself calls
 scipy's HiGHS bindings directly, the baseline keeps linprog), and the regret of the result.
 

@@ -78,7 +78,7 @@ TARGETS = {
         ["src/regretgap/learners/*"],
         ["tests/test_learners.py", "tests/test_learner_references.py"],
     ),
-    # the sampled stack (issue 9) without the adversary (large: its own run) and without
+    # the sampled stack without the adversary (large: its own run) and without
     # neural.py, whose target below needs torch (forked mutmut children run it fine on CPU;
     # its device= arguments only matter on a GPU, so their mutants survive there)
     "sampled": (

@@ -1,4 +1,4 @@
-"""Benchmark: enumerating OpenSpiel games into layered Markov games (issue 8, item 4).
+"""Benchmark: enumerating OpenSpiel games into layered Markov games.
 
 Times ``regretgap.openspiel.to_markov_game`` (best of ``--repeats``; wall and CPU seconds,
 CPU being the fairer number on a shared machine) and prints the states, joint actions and

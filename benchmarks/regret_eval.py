@@ -1,4 +1,4 @@
-"""Benchmark: full exact regret evaluation vs the memory floor (issue 2).
+"""Benchmark: full exact regret evaluation vs the memory floor.
 
 Builds a seeded random game with stationary sparse transitions (S = 100,000 states, two
 agents with 5 actions each, 5 successors per state-joint-action pair, H = 20) and times
@@ -6,7 +6,7 @@ agents with 5 actions each, 5 successors per state-joint-action pair, H = 20) an
 class). Prints ratios measured in this run, never absolute targets:
 
 - ours / floor, where the floor is H products of the transition matrix with one vector
-  (scipy CSR mat-vec): the cost of reading T once per step. Targets (issue 11): <= 3x with
+  (scipy CSR mat-vec): the cost of reading T once per step. Targets: <= 3x with
   one numba thread, <= 2x with two; both thread counts are timed in this run, interleaved
   with the floor (best of ``--repeats``).
 - ours / quantecon's ``backward_induction`` solving one agent's single-agent MDP of the

@@ -1,4 +1,4 @@
-"""Benchmark: the sampled stack on a large game (issue 9, item 7).
+"""Benchmark: the sampled stack on a large game.
 
 A seeded random game with S = 100,000 states, five agents with three actions each
 (A = 243 joint actions), 5 successors per pair and H = 10, observed through 16 random

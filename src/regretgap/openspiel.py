@@ -1,4 +1,4 @@
-"""OpenSpiel simultaneous-move games as layered Markov games (issue 8, item 4).
+"""OpenSpiel simultaneous-move games as layered Markov games.
 
 :func:`to_markov_game` enumerates every state an OpenSpiel simultaneous-move game
 (``markov_soccer``, ``laser_tag``, ``pathfinding``, ``coop_box_pushing``, matrix and tensor

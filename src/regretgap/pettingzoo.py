@@ -1,4 +1,4 @@
-"""PettingZoo out and in (issue 8, item 5): a mediated game as a ``ParallelEnv``, and any
+"""PettingZoo out and in: a mediated game as a ``ParallelEnv``, and any
 discrete-action ``ParallelEnv`` as a :class:`regretgap.Simulator`.
 
 :class:`MediatorEnv` plays a Markov game under a mediator ``sigma[h, s, a]`` (paper

@@ -1,4 +1,4 @@
-"""Games given as code: a vectorised, reward-free simulator interface (issue 9, item 1).
+"""Games given as code: a vectorised, reward-free simulator interface.
 
 A :class:`Simulator` is what a sampled learner may touch: it resets and steps batches of
 states and reports feature vectors, and it has no path to the agents' utilities. Every

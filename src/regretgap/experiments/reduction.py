@@ -1,4 +1,4 @@
-"""The reduction works (issue 15, item 2): each learner's own loss against rounds, exactly.
+"""The reduction works: each learner's own loss against rounds, exactly.
 
 MALICE (Algorithm 1), BLADES (Algorithm 2) and their single-agent analogues ALICE and DAgger
 reduce imitation to online learning: follow-the-leader on each round's loss. Here every

@@ -4,7 +4,7 @@
 Six drivers travel from node 1 to node 2 for ``H`` days, each choosing among three routes;
 BPR link times; an incident on the busiest link depends on yesterday's traffic. The game is
 small (two states): every learner's regret gap is small here, which is itself a finding
-(issue 8 brings a larger network). DAgger and BLADES get sampled answers.
+(the fleet game brings a larger network). DAgger and BLADES get sampled answers.
 """
 
 from __future__ import annotations

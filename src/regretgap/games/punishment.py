@@ -1,4 +1,4 @@
-"""A coordination game with punishments, given by features (issue 9, item 6).
+"""A coordination game with punishments, given by features.
 
 The game where tables fail and features help, yet small enough to evaluate exactly. Two
 agents, three actions each: ``0`` and ``1`` are two conventions, ``2`` is "defect".

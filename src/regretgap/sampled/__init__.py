@@ -1,4 +1,4 @@
-"""Sampled (simulator-based) counterparts of the exact core (issue 9).
+"""Sampled (simulator-based) counterparts of the exact core.
 
 What lives here learns from a reward-free :class:`~regretgap.Simulator` and a mediator that
 samples recommendations; :mod:`regretgap.sampled.evaluation` (or the exact core in

@@ -1,4 +1,4 @@
-"""A learned deviation adversary from samples (issue 9, item 3; paper section 3, Def. 3.1).
+"""A learned deviation adversary from samples (paper section 3, Def. 3.1).
 
 For agent ``i`` it finds a deviation ``phi_i(h, obs, a_i) -> b`` maximising a per-state loss
 ``sum_h E[l_h(s_h)]`` along the deviated roll-in ``pi_{sigma, phi_i}`` (or, given

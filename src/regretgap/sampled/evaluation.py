@@ -1,4 +1,4 @@
-"""Sampled evaluation of a mediator from a simulator and the utilities (issue 9, item 5).
+"""Sampled evaluation of a mediator from a simulator and the utilities.
 
 Monte Carlo counterparts of :mod:`regretgap.evaluation`: per-agent values
 ``J_i(pi_sigma) = E[sum_h r_i(s_h, a_h)]``; each agent's deviation learned by an adversary

@@ -1,4 +1,4 @@
-"""A neural mediator ``sigma(a | x)`` over features, autoregressive over agents (issue 9).
+"""A neural mediator ``sigma(a | x)`` over features, autoregressive over agents.
 
 :class:`NeuralMediator` is the neural member of the :class:`~regretgap.sampled.MediatorPolicy`
 classes: it fits the paper's mediator ``sigma(a | x)`` (a distribution over flat joint

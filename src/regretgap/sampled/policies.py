@@ -1,4 +1,4 @@
-"""Mediator policies over features, fitted from samples (issue 9, item 2).
+"""Mediator policies over features, fitted from samples.
 
 A sampled learner never sees a state index, only the features ``x = sim.observe(s, h)``
 ``[d]`` of the states it visits, and fits ``sigma(a | x)``, a distribution over flat joint
