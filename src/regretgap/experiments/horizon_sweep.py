@@ -54,6 +54,9 @@ TITLE = "Value gap vs regret gap as H grows (Theorem 4.5 game)"
 #: Learners that never see the expert at s_1: Omega(H) regret gap expected.
 BLIND = ("jbc", "jirl", "alice", "dagger")
 
+#: Plot markers, one per learner.
+MARKERS = ("o", "s", "^", "v", "D", "P", "X")
+
 #: A regret gap at least this fraction of H - 2 counts as linear growth (the uniform
 #: recommendation of a tabular learner at s_1 gives 1/3).
 LINEAR_FRACTION = 0.1
@@ -298,11 +301,16 @@ def render(results: list[tuple[dict, dict]], out: Path) -> str:
             nerr.append(n.mean - n.low)
         rows.append([NAMES[name], *cells])
         if xs:
-            ax1.errorbar(
-                xs, np.maximum(ys, 1e-3), yerr=errs, marker="o", capsize=3, label=NAMES[name]
-            )
-            ax2.errorbar(xs, norm, yerr=nerr, marker="o", capsize=3, label=NAMES[name])
-    ax1.plot(horizons, [(h - 2) / 3 for h in horizons], "k--", lw=0.8, label="(H - 2) / 3")
+            # coinciding learners stay visible: own marker, a small multiplicative x offset
+            j = LEARNERS.index(name)
+            shift = 1.0 + 0.04 * (j - (len(LEARNERS) - 1) / 2)
+            style = dict(marker=MARKERS[j % len(MARKERS)], capsize=3, label=NAMES[name], ms=5)
+            ax1.errorbar(np.asarray(xs) * shift, np.maximum(ys, 1e-3), yerr=errs, **style)
+            ax2.errorbar(np.asarray(xs) * shift, norm, yerr=nerr, **style)
+    # the reference on top of the learners that sit on it
+    ax1.plot(
+        horizons, [(h - 2) / 3 for h in horizons], "k--", lw=1.2, zorder=5, label="(H - 2) / 3"
+    )
     ax1.set_xscale("log")
     ax1.set_yscale("log")
     integer_log_ticks(ax1, horizons)
@@ -311,7 +319,7 @@ def render(results: list[tuple[dict, dict]], out: Path) -> str:
     ax1.set_title("Regret gap vs H")
     ax2.set_xscale("log")
     integer_log_ticks(ax2, horizons)
-    ax2.axhline(1 / 3, color="k", ls="--", lw=0.8, label="1/3: uniform at s_1")
+    ax2.axhline(1 / 3, color="k", ls="--", lw=1.2, zorder=5, label="1/3: uniform at s_1")
     ax2.set_xlabel("horizon H")
     ax2.set_ylabel("regret gap / (H - 2)")
     ax2.set_title("Normalised: constant > 0 means Omega(H)")
