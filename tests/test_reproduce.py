@@ -246,3 +246,57 @@ def test_cli_ray_flag_reaches_args(monkeypatch, tmp_path):
     ]:
         assert cli.main(["reproduce", "--json", "--out", str(tmp_path), *argv]) == 0
         assert seen[-1] == want, argv
+
+
+ONE = {"quick": True, "progress": False, "experiments": ("horizon_sweep",)}
+
+
+def test_a_file_it_did_not_write_is_refused_before_any_work(tmp_path, capsys):
+    from regretgap import cli
+
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "report.md").write_text("my own notes\n")
+    (out / "gaps_vs_H.png").write_bytes(b"my own plot")
+    (out / "notes.txt").write_text("never written by reproduce: not in the way\n")
+    with pytest.raises(ValueError, match=r"gaps_vs_H\.png, report\.md, which reproduce did not"):
+        reproduce.main(reproduce.Args(out=out, **ONE))
+    argv = ["reproduce", "--quick", "--out", str(out)]
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "--force" in err and "Traceback" not in err
+    # nothing ran, nothing was created or replaced
+    assert (out / "report.md").read_text() == "my own notes\n"
+    assert (out / "gaps_vs_H.png").read_bytes() == b"my own plot"
+    assert sorted(p.name for p in out.iterdir()) == ["gaps_vs_H.png", "notes.txt", "report.md"]
+    # --force replaces them, and the folder is then this suite's: a rerun needs no --force
+    forced = reproduce.main(reproduce.Args(out=out, force=True, **ONE))
+    assert forced.ran > 0 and (out / "report.md").read_text().startswith("# regretgap")
+    assert (out / "gaps_vs_H.png").read_bytes().startswith(b"\x89PNG")
+    assert (out / "notes.txt").exists()
+    again = reproduce.main(reproduce.Args(out=out, **ONE))
+    assert again.ran == 0 and again.text == forced.text
+
+
+def test_own_files_are_replaced_on_resume_but_not_once_edited(tmp_path):
+    out = tmp_path / "r"
+    first = reproduce.main(reproduce.Args(out=out, **ONE))
+    with sqlite3.connect(out / "results.sqlite") as con:
+        names = {n for (n,) in con.execute("SELECT name FROM outputs")}
+    assert names == {"report.md", "gaps_vs_H.png"}
+    report = out / "report.md"
+    report.unlink()  # a resume rewrites a missing file, and its own files as they were
+    assert reproduce.main(reproduce.Args(out=out, **ONE)).text == first.text
+    assert report.read_text() == first.text
+    report.write_text(first.text + "my edit\n")  # edited since: no longer only ours
+    with pytest.raises(ValueError, match=r"holds report\.md, which reproduce did not write"):
+        reproduce.main(reproduce.Args(out=out, **ONE))
+    assert report.read_text().endswith("my edit\n")
+    (out / "extra.png").write_bytes(b"someone's")
+    with pytest.raises(ValueError, match=r"holds extra\.png, report\.md"):
+        reproduce.main(reproduce.Args(out=out, **ONE))
+    reproduce.main(reproduce.Args(out=out, force=True, **ONE))
+    assert report.read_text() == first.text
+    # a forced run records only what it wrote: the plot it never writes is still refused
+    with pytest.raises(ValueError, match=r"holds extra\.png, which"):
+        reproduce.main(reproduce.Args(out=out, **ONE))
