@@ -300,3 +300,95 @@ def test_own_files_are_replaced_on_resume_but_not_once_edited(tmp_path):
     # a forced run records only what it wrote: the plot it never writes is still refused
     with pytest.raises(ValueError, match=r"holds extra\.png, which"):
         reproduce.main(reproduce.Args(out=out, **ONE))
+
+
+def _config_lines(args: reproduce.Args) -> dict[str, str]:
+    from regretgap.experiments import report
+
+    results = [(spec, {}) for spec in reproduce.plan(args)]
+    text = report._configuration(reproduce.MODULES, results)
+    return {line.split("`")[1]: line for line in text.splitlines() if line.startswith("- `")}
+
+
+def test_quick_configuration_lists_what_ran():
+    # the --quick report used to list each module's full Args (H up to 64, 10 seeds, ...)
+    quick, full = _config_lines(reproduce.Args(quick=True)), _config_lines(reproduce.Args())
+    assert (
+        "H in (4, 8, 16)" in quick["horizon_sweep"]
+        and "seed in (0, 1, 2)" in quick["horizon_sweep"]
+    )
+    assert "64" in full["horizon_sweep"] and "64" not in quick["horizon_sweep"]
+    if "fleets" in quick and "fleets" in full:
+        assert "fleets=3" in quick["fleets"] and "fleets=5" in full["fleets"]
+    for name, mod in reproduce.MODULES.items():
+        q = [s.config for s in mod.runs(mod.Args(quick=True))]
+        f = [s.config for s in mod.runs(mod.Args())]
+        if q:
+            assert f"({len(q)} runs)" in quick[name]
+        if q != f:  # a different plan is a different listing
+            assert quick[name] != full[name], name
+
+
+def test_run_settings_lists_each_value_once_in_run_order():
+    from regretgap.experiments.report import run_settings
+
+    configs = [{"H": h, "learner": x, "seed": k} for h in (4, 8) for x in "ab" for k in range(12)]
+    assert run_settings(configs) == "H in (4, 8), learner in (a, b), seed: 12 values, 0 .. 11"
+    assert run_settings([{"H": 4}, {"H": 4}]) == "H=4"
+    assert run_settings([{"H": 8, "x": "b"}, {"H": 4, "x": "a"}]) == "H in (4, 8), x in (b, a)"
+
+
+#: Runs reproduce in a Python where importing torch, networkx or OpenSpiel fails, as on an
+#: install without the extras (a finder ahead of the real ones refuses them).
+WITHOUT_EXTRAS = """
+import sys
+from importlib.abc import MetaPathFinder
+
+class NoExtras(MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.partition(".")[0] in {"torch", "networkx", "pyspiel"}:
+            raise ImportError(f"No module named {name!r}")
+        return None
+
+sys.meta_path.insert(0, NoExtras())
+from regretgap.experiments import reproduce
+args = reproduce.Args(out=sys.argv[1], quick=True, progress=False, experiments=sys.argv[2:])
+print("\\n".join(reproduce.main(args).unavailable))
+"""
+
+
+def test_missing_extras_are_loud(tmp_path):
+    chosen = ("fleets", "openspiel_games", "tables_fail")
+    out = tmp_path / "r"
+    proc = subprocess.run(
+        [sys.executable, "-c", WITHOUT_EXTRAS, str(out), *chosen],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    err = [line for line in proc.stderr.splitlines() if line.strip()]
+    extras = ("routing", "openspiel", "torch")
+    assert len(err) == 3, err
+    for line, name, extra in zip(err, chosen, extras, strict=True):
+        assert line.startswith(f"reproduce: {name}: ") and f'"regretgap[{extra}]"' in line
+    assert proc.stdout.splitlines() == [line.removeprefix("reproduce: ") for line in err]
+    text = (out / "report.md").read_text()
+    top = text[: text.index("### Claims")]
+    assert "Skipped here for a missing extra" in top
+    for name, extra in zip(chosen, extras, strict=True):
+        assert f"- `{name}`: " in top and f'pip install "regretgap[{extra}]"' in top
+    assert "- `tables_fail`: neural rows not run" in top
+    # the section's title follows what ran: no neural rows, no "neural" in it
+    assert "## Where tables fail: sampled learners with table and log-linear mediators" in text
+    assert "| neural |" not in text
+    config = text[text.index("## Configuration and seeds") :]
+    assert "- `fleets`: not run, needs networkx" in config
+    assert "class in (table, loglinear)" in config and "neural rows not run" in config
+
+
+def test_nothing_skipped_says_nothing(tmp_path, capsys):
+    outcome = reproduce.main(reproduce.Args(out=tmp_path / "r", **ONE))
+    assert "Skipped here" not in outcome.text and outcome.unavailable == ()
+    assert "reproduce: " not in capsys.readouterr().err

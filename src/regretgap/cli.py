@@ -329,6 +329,7 @@ def _reproduce(args: argparse.Namespace) -> int:
         "database": str(outcome.database),
         "ran": outcome.ran,
         "skipped": outcome.skipped,
+        "unavailable": list(outcome.unavailable),
     }
     return _emit(
         args,

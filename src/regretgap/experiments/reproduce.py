@@ -47,7 +47,7 @@ from regretgap.experiments import (
     tables_fail,
 )
 from regretgap.experiments._suite import RunSpec
-from regretgap.experiments.report import write_report
+from regretgap.experiments.report import skipped, write_report
 from regretgap.experiments.sweep import require_ray, run_sweep
 
 MODULES = {
@@ -121,6 +121,9 @@ class Outcome(NamedTuple):
     ran: int
     skipped: int
     text: str
+    unavailable: tuple[str, ...] = ()
+    """What was not run for a missing extra, one line each (also on standard error and
+    at the report's top)."""
 
 
 def plan(args: Args) -> list[RunSpec]:
@@ -363,6 +366,10 @@ def main(args: Args) -> Outcome:
             f"since); it would replace them: move them aside, choose another --out, or pass "
             f"--force"
         )
+    chosen = {name: MODULES[name] for name in args.experiments}
+    missing = tuple(f"{name}: {why}" for name, why in skipped(chosen))
+    for line in missing:  # loud: a missing extra is never a silent gap in the report
+        print(f"reproduce: {line}", file=sys.stderr, flush=True)
     db = open_results(db_path)
     try:
         finished = {row[0] for row in db.execute("SELECT key FROM runs")}
@@ -376,7 +383,6 @@ def main(args: Args) -> Outcome:
             key: json.loads(metrics) for key, metrics in db.execute("SELECT key, metrics FROM runs")
         }
         results = [(spec, rows[spec.key]) for spec in specs]
-        chosen = {name: MODULES[name] for name in args.experiments}
         before = {n: (p.stat().st_mtime_ns, p.stat().st_size) for n, p in _outputs(out).items()}
         kept = {n: d for n, d in manifest.items() if n not in foreign}
         try:
@@ -385,7 +391,7 @@ def main(args: Args) -> Outcome:
             _record_outputs(db, out, before, kept)
     finally:
         db.close()
-    return Outcome(out / "report.md", db_path, ran, len(specs) - ran, text)
+    return Outcome(out / "report.md", db_path, ran, len(specs) - ran, text, missing)
 
 
 if __name__ == "__main__":
