@@ -361,10 +361,11 @@ def main(args: Args) -> Outcome:
         shown = ", ".join(foreign[:5]) + (
             f" and {len(foreign) - 5} more" if len(foreign) > 5 else ""
         )
+        them = "it" if len(foreign) == 1 else "them"
         raise regretgap.ValidationError(
             f"--out {out}: holds {shown}, which reproduce did not write (or which changed "
-            f"since); it would replace them: move them aside, choose another --out, or pass "
-            f"--force"
+            f"since); it would replace {them}: move {them} aside, choose another --out, or "
+            "pass --force"
         )
     chosen = {name: MODULES[name] for name in args.experiments}
     missing = tuple(f"{name}: {why}" for name, why in skipped(chosen))
