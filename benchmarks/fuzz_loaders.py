@@ -3,9 +3,10 @@
 Runs the harness of ``tests/fuzzing.py`` (arbitrary bytes, byte mutations and structured
 mutations of valid files) against ``load_game``, ``load_policy``, ``load_demonstrations``
 (each with and without a game) and the TNTP readers, in batches with distinct hypothesis
-seeds. An input passes if it loads a valid object or raises the loader's ``ValueError``
-subclass; any other exception stops the run with the failing input. A hang shows as the
-slowest input's time.
+seeds. An input passes if it loads a valid object or raises ``io.FileFormatError``; any
+other exception stops the run with the failing input. A hang shows as the slowest input's
+time. Then ``--typos`` typos of the TNTP files (O/0, l/1, a dropped separator or field):
+each must be refused or load the very same data as the original.
 
     python3 benchmarks/fuzz_loaders.py               # 100,000 inputs
     python3 benchmarks/fuzz_loaders.py -n 20000 --batch 5000
@@ -22,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from fuzzing import cases, run_one
+from fuzzing import cases, run_one, run_typo, typos
 from hypothesis import HealthCheck, given, seed, settings
 
 
@@ -49,10 +50,24 @@ def run_batch(n: int, batch_seed: int, folder: Path, tally: Counter, slowest: li
     fuzz()
 
 
+def run_typos(n: int, batch_seed: int, folder: Path, tally: Counter) -> None:
+    """``n`` typos of the TNTP files; each must be refused or load the same data."""
+
+    @seed(batch_seed)
+    @settings(max_examples=n, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+    @given(case=typos())
+    def fuzz(case: tuple[str, bytes, bytes]) -> None:
+        name, original, typo = case
+        tally[(f"{name} (typos)", run_typo(name, original, typo, folder))] += 1
+
+    fuzz()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-n", type=int, default=100_000, help="inputs in all")
     parser.add_argument("--batch", type=int, default=10_000, help="inputs per hypothesis seed")
+    parser.add_argument("--typos", type=int, default=10_000, help="typos of the TNTP files")
     args = parser.parse_args()
     tally: Counter = Counter()
     slowest: list = [0.0, "", 0]
@@ -62,11 +77,13 @@ def main() -> int:
             run_batch(min(args.batch, args.n - b * args.batch), b, Path(tmp), tally, slowest)
             done = sum(tally.values())
             print(f"batch {b}: {done} inputs, {time.perf_counter() - t0:.0f} s", flush=True)
+        run_typos(args.typos, 0, Path(tmp), tally)
     total = sum(tally.values())
     print(f"\n{total} inputs in {time.perf_counter() - t0:.0f} s; no other exception, no crash")
     print(f"slowest input: {slowest[0] * 1e3:.1f} ms ({slowest[1]}, {slowest[2]} bytes)")
     for name in sorted({k[0] for k in tally}):
-        loaded, refused = tally[(name, "loaded")], tally[(name, "refused")]
+        loaded = tally[(name, "loaded")] + tally[(name, "same")]
+        refused = tally[(name, "refused")]
         print(f"  {name:<28} loaded {loaded:>6}  refused {refused:>6}")
     return 0
 

@@ -2,19 +2,23 @@
 
 Shared by ``tests/test_fuzz.py`` (a few hundred inputs in CI) and
 ``benchmarks/fuzz_loaders.py`` (10^5 inputs and more). Every input must either load a
-valid object or raise the loader's ``ValueError`` subclass (``io.FileFormatError`` for
-the ``.npz`` loaders, ``ValidationError`` for the TNTP readers); anything else fails.
+valid object or raise ``io.FileFormatError`` (the ``.npz`` loaders and the TNTP readers
+alike); anything else fails.
 
 Inputs, for each loader: arbitrary bytes; byte-level mutations of a valid file (flips,
 insertions, deletions, truncation); for ``.npz`` files, structured mutations of a valid
 file's header and arrays re-saved as a well-formed archive (so that they reach the
-validation behind the zip layer); for TNTP files, line- and token-level mutations.
+validation behind the zip layer); for TNTP files, line- and token-level mutations, and
+typos (:func:`typo_mutations`: O for 0 and back, l for 1 and back, a dropped separator or
+field), for which a loaded object must also equal the original file's (:func:`run_typo`):
+a typo is refused or harmless, never a silent change of the data.
 """
 
 from __future__ import annotations
 
 import io as _io
 import json
+import re
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -53,6 +57,7 @@ def seeds() -> dict[str, list[bytes]]:
     small = random_game(3, (2, 2), 2, rng=np.random.default_rng(0), branching=2)
     traj = rg.sample_trajectories(c.game, c.expert, 4, rng=np.random.default_rng(0))
     base = resources.files("regretgap") / "networks" / "Braess-Example"
+    sioux = resources.files("regretgap") / "networks" / "SiouxFalls"
     return {
         "game": [
             _file_bytes(lambda p: io.save_game(p, c.game)),
@@ -63,8 +68,14 @@ def seeds() -> dict[str, list[bytes]]:
             _file_bytes(lambda p: io.save_policy(p, rg.as_policy(c.game, c.learner).copy())),
         ],
         "demonstrations": [_file_bytes(lambda p: io.save_demonstrations(p, traj))],
-        "tntp_net": [(base / "Braess_net.tntp").read_bytes()],
-        "tntp_trips": [(base / "Braess_trips.tntp").read_bytes()],
+        "tntp_net": [
+            (base / "Braess_net.tntp").read_bytes(),
+            (sioux / "SiouxFalls_net.tntp").read_bytes(),
+        ],
+        "tntp_trips": [
+            (base / "Braess_trips.tntp").read_bytes(),
+            (sioux / "SiouxFalls_trips.tntp").read_bytes(),
+        ],
     }
 
 
@@ -129,10 +140,10 @@ LOADERS: dict[str, Loader] = {
         lambda d: (_valid_demos(d), d.counts(reference_game())),
     ),
     "read_tntp_network": Loader(
-        "tntp_net", ".tntp", read_tntp_network, rg.ValidationError, _valid_network
+        "tntp_net", ".tntp", read_tntp_network, io.FileFormatError, _valid_network
     ),
     "read_tntp_trips": Loader(
-        "tntp_trips", ".tntp", read_tntp_trips, rg.ValidationError, _valid_trips
+        "tntp_trips", ".tntp", read_tntp_trips, io.FileFormatError, _valid_trips
     ),
 }
 
@@ -148,6 +159,28 @@ def run_one(name: str, data: bytes, folder: Path) -> str:
         return "refused"
     loader.check(obj)
     return "loaded"
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, Network):
+        return all(np.array_equal(getattr(a, f), getattr(b, f)) for f in a.__dataclass_fields__)
+    return a == b
+
+
+def run_typo(name: str, original: bytes, typo: bytes, folder: Path) -> str:
+    """Feed a typo of ``original`` to TNTP reader ``name``: ``"refused"``, or ``"same"`` if
+    it loads what ``original`` loads (the typo sat where it changes nothing, e.g. in a
+    comment or in whitespace); a different object, or any other exception, fails."""
+    loader = LOADERS[name]
+    outcome = run_one(name, typo, folder)
+    if outcome == "refused":
+        return outcome
+    typo_obj = loader.load(folder / f"input{loader.suffix}")
+    (folder / f"original{loader.suffix}").write_bytes(original)
+    assert _same(loader.load(folder / f"original{loader.suffix}"), typo_obj), (
+        f"{name} loaded a typo as different data:\n{typo.decode(errors='replace')}"
+    )
+    return "same"
 
 
 # ---------------------------------------------------------------------------------------
@@ -296,12 +329,57 @@ def text_mutations(draw: st.DrawFn, data: bytes) -> bytes:
     return "\n".join(lines).encode("utf-8", errors="surrogatepass")
 
 
+#: A hand's slips: a letter for the digit it looks like and back.
+_LOOKALIKES = {"0": "O", "O": "0", "o": "0", "1": "l", "l": "1", "I": "1"}
+
+
+@st.composite
+def typo_mutations(draw: st.DrawFn, data: bytes) -> bytes:
+    """A valid TNTP file with one to three typos: a look-alike character substituted
+    (``0``/``O``, ``1``/``l``), a separator dropped (``:``, ``;``, a run of whitespace) or a
+    field dropped (one whitespace-separated token)."""
+    text = data.decode()
+    for _ in range(draw(st.integers(1, 3))):
+        op = draw(st.sampled_from(("lookalike", "separator", "field")))
+        if op == "lookalike":
+            spots = [k for k, c in enumerate(text) if c in _LOOKALIKES]
+            if spots:
+                k = spots[draw(_positions) % len(spots)]
+                text = text[:k] + _LOOKALIKES[text[k]] + text[k + 1 :]
+        elif op == "separator":
+            spots = [m.span() for m in re.finditer(r"[:;]|[ \t]+", text)]
+            if spots:
+                a, b = spots[draw(_positions) % len(spots)]
+                text = text[:a] + text[b:]
+        else:
+            spots = [m.span() for m in re.finditer(r"[^\s]+", text)]
+            if spots:
+                a, b = spots[draw(_positions) % len(spots)]
+                text = text[:a] + text[b:]
+    return text.encode()
+
+
+def typos() -> st.SearchStrategy[tuple[str, bytes, bytes]]:
+    """``(TNTP reader name, original file, file with typos)``."""
+
+    def one(name: str) -> st.SearchStrategy[tuple[str, bytes, bytes]]:
+        seed = st.sampled_from(seeds()[LOADERS[name].seed])
+        return seed.flatmap(lambda d: typo_mutations(d).map(lambda t: (name, d, t)))
+
+    return st.sampled_from(TNTP_READERS).flatmap(one)
+
+
+TNTP_READERS = ("read_tntp_network", "read_tntp_trips")
+
+
 def inputs(name: str) -> st.SearchStrategy[bytes]:
     """Every kind of input for loader ``name``."""
     files = seeds()[LOADERS[name].seed]
     seed = st.sampled_from(files)
     structured = npz_mutations if LOADERS[name].suffix == ".npz" else text_mutations
+    extra = [seed.flatmap(typo_mutations)] if name in TNTP_READERS else []
     return st.one_of(
+        *extra,
         st.binary(max_size=600),
         seed.flatmap(byte_mutations),
         seed.flatmap(structured),

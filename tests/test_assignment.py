@@ -102,15 +102,15 @@ def test_reader_variants_feed_the_solver(tmp_path):
         "\t2 3\t100 1 5 1 1 0 0 1;\n"
     )
     (tmp_path / "v_trips.tntp").write_text(
-        "<NUMBER OF ZONES> 2\n<TOTAL OD FLOW> 100\n<END OF METADATA>\n\nOrigin 1\n  3 : 100.0;\n"
+        "<NUMBER OF ZONES> 3\n<TOTAL OD FLOW> 100\n<END OF METADATA>\n\nOrigin 1\n  3 : 100.0;\n"
     )
     net = read_tntp_network(tmp_path / "v_net.tntp")
     ue = user_equilibrium(net, read_tntp_trips(tmp_path / "v_trips.tntp"), rel_gap=1e-10)
     assert ue.flow == pytest.approx([50, 50, 50], abs=1e-4)
     (tmp_path / "bad_net.tntp").write_text(
-        "<NUMBER OF NODES> 3\n<END OF METADATA>\n1 9 100 1 10 1 1 ;\n"
+        "<NUMBER OF NODES> 3\n<END OF METADATA>\n1 9 100 1 10 1 1 0 0 1 ;\n"
     )
-    with pytest.raises(ValidationError, match=r"bad_net\.tntp: link end node 9"):
+    with pytest.raises(ValidationError, match=r"bad_net\.tntp, line 3, term_node: 9 is not"):
         read_tntp_network(tmp_path / "bad_net.tntp")
 
 

@@ -186,4 +186,4 @@ def test_without_the_routing_extra_reproduce_skips_the_fleets_and_says_so(monkey
             out=tmp_path / "r", quick=True, progress=False, experiments=("routing", "fleets")
         )
     )
-    assert f"- `fleets`: skipped, {reason}" in out.text
+    assert f"- `fleets`: not run, {reason}" in out.text

@@ -250,3 +250,149 @@ def test_cli_ray_flag_reaches_args(monkeypatch, tmp_path):
     ]:
         assert cli.main(["reproduce", "--json", "--out", str(tmp_path), *argv]) == 0
         assert seen[-1] == want, argv
+
+
+ONE = {"quick": True, "progress": False, "experiments": ("horizon_sweep",)}
+
+
+def test_a_file_it_did_not_write_is_refused_before_any_work(tmp_path, capsys):
+    from regretgap import cli
+
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "report.md").write_text("my own notes\n")
+    (out / "gaps_vs_H.png").write_bytes(b"my own plot")
+    (out / "notes.txt").write_text("never written by reproduce: not in the way\n")
+    with pytest.raises(ValueError, match=r"gaps_vs_H\.png, report\.md, which reproduce did not"):
+        reproduce.main(reproduce.Args(out=out, **ONE))
+    argv = ["reproduce", "--quick", "--out", str(out)]
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "--force" in err and "Traceback" not in err
+    # nothing ran, nothing was created or replaced
+    assert (out / "report.md").read_text() == "my own notes\n"
+    assert (out / "gaps_vs_H.png").read_bytes() == b"my own plot"
+    assert sorted(p.name for p in out.iterdir()) == ["gaps_vs_H.png", "notes.txt", "report.md"]
+    # --force replaces them, and the folder is then this suite's: a rerun needs no --force
+    forced = reproduce.main(reproduce.Args(out=out, force=True, **ONE))
+    assert forced.ran > 0 and (out / "report.md").read_text().startswith("# regretgap")
+    assert (out / "gaps_vs_H.png").read_bytes().startswith(b"\x89PNG")
+    assert (out / "notes.txt").exists()
+    again = reproduce.main(reproduce.Args(out=out, **ONE))
+    assert again.ran == 0 and again.text == forced.text
+
+
+def test_own_files_are_replaced_on_resume_but_not_once_edited(tmp_path):
+    out = tmp_path / "r"
+    first = reproduce.main(reproduce.Args(out=out, **ONE))
+    with sqlite3.connect(out / "results.sqlite") as con:
+        names = {n for (n,) in con.execute("SELECT name FROM outputs")}
+    assert names == {"report.md", "gaps_vs_H.png"}
+    report = out / "report.md"
+    report.unlink()  # a resume rewrites a missing file, and its own files as they were
+    assert reproduce.main(reproduce.Args(out=out, **ONE)).text == first.text
+    assert report.read_text() == first.text
+    report.write_text(first.text + "my edit\n")  # edited since: no longer only ours
+    with pytest.raises(ValueError, match=r"holds report\.md, which reproduce did not write"):
+        reproduce.main(reproduce.Args(out=out, **ONE))
+    assert report.read_text().endswith("my edit\n")
+    (out / "extra.png").write_bytes(b"someone's")
+    with pytest.raises(ValueError, match=r"holds extra\.png, report\.md"):
+        reproduce.main(reproduce.Args(out=out, **ONE))
+    reproduce.main(reproduce.Args(out=out, force=True, **ONE))
+    assert report.read_text() == first.text
+    # a forced run records only what it wrote: the plot it never writes is still refused
+    with pytest.raises(ValueError, match=r"holds extra\.png, which"):
+        reproduce.main(reproduce.Args(out=out, **ONE))
+
+
+def _config_lines(args: reproduce.Args) -> dict[str, str]:
+    from regretgap.experiments import report
+
+    results = [(spec, {}) for spec in reproduce.plan(args)]
+    text = report._configuration(reproduce.MODULES, results)
+    return {line.split("`")[1]: line for line in text.splitlines() if line.startswith("- `")}
+
+
+def test_quick_configuration_lists_what_ran():
+    # the --quick report used to list each module's full Args (H up to 64, 10 seeds, ...)
+    quick, full = _config_lines(reproduce.Args(quick=True)), _config_lines(reproduce.Args())
+    assert (
+        "H in (4, 8, 16)" in quick["horizon_sweep"]
+        and "seed in (0, 1, 2)" in quick["horizon_sweep"]
+    )
+    assert "64" in full["horizon_sweep"] and "64" not in quick["horizon_sweep"]
+    if "fleets" in quick and "fleets" in full:
+        assert "fleets=3" in quick["fleets"] and "fleets=5" in full["fleets"]
+    for name, mod in reproduce.MODULES.items():
+        q = [s.config for s in mod.runs(mod.Args(quick=True))]
+        f = [s.config for s in mod.runs(mod.Args())]
+        if q:
+            assert f"({len(q)} runs)" in quick[name]
+        if q != f:  # a different plan is a different listing
+            assert quick[name] != full[name], name
+
+
+def test_run_settings_lists_each_value_once_in_run_order():
+    from regretgap.experiments.report import run_settings
+
+    configs = [{"H": h, "learner": x, "seed": k} for h in (4, 8) for x in "ab" for k in range(12)]
+    assert run_settings(configs) == "H in (4, 8), learner in (a, b), seed: 12 values, 0 .. 11"
+    assert run_settings([{"H": 4}, {"H": 4}]) == "H=4"
+    assert run_settings([{"H": 8, "x": "b"}, {"H": 4, "x": "a"}]) == "H in (4, 8), x in (b, a)"
+
+
+#: Runs reproduce in a Python where importing torch, networkx or OpenSpiel fails, as on an
+#: install without the extras (a finder ahead of the real ones refuses them).
+WITHOUT_EXTRAS = """
+import sys
+from importlib.abc import MetaPathFinder
+
+class NoExtras(MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.partition(".")[0] in {"torch", "networkx", "pyspiel"}:
+            raise ImportError(f"No module named {name!r}")
+        return None
+
+sys.meta_path.insert(0, NoExtras())
+from regretgap.experiments import reproduce
+args = reproduce.Args(out=sys.argv[1], quick=True, progress=False, experiments=sys.argv[2:])
+print("\\n".join(reproduce.main(args).unavailable))
+"""
+
+
+def test_missing_extras_are_loud(tmp_path):
+    chosen = ("fleets", "openspiel_games", "tables_fail")
+    out = tmp_path / "r"
+    proc = subprocess.run(
+        [sys.executable, "-c", WITHOUT_EXTRAS, str(out), *chosen],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    err = [line for line in proc.stderr.splitlines() if line.strip()]
+    extras = ("routing", "openspiel", "torch")
+    assert len(err) == 3, err
+    for line, name, extra in zip(err, chosen, extras, strict=True):
+        assert line.startswith(f"reproduce: {name}: ") and f'"regretgap[{extra}]"' in line
+    assert proc.stdout.splitlines() == [line.removeprefix("reproduce: ") for line in err]
+    text = (out / "report.md").read_text()
+    top = text[: text.index("### Claims")]
+    assert "Skipped here for a missing extra" in top
+    for name, extra in zip(chosen, extras, strict=True):
+        assert f"- `{name}`: " in top and f'pip install "regretgap[{extra}]"' in top
+    assert "- `tables_fail`: neural rows not run" in top
+    # the section's title follows what ran: no neural rows, no "neural" in it
+    assert "## Where tables fail: sampled learners with table and log-linear mediators" in text
+    assert "| neural |" not in text
+    config = text[text.index("## Configuration and seeds") :]
+    assert "- `fleets`: not run, needs networkx" in config
+    assert "class in (table, loglinear)" in config and "neural rows not run" in config
+
+
+def test_nothing_skipped_says_nothing(tmp_path, capsys):
+    outcome = reproduce.main(reproduce.Args(out=tmp_path / "r", **ONE))
+    assert "Skipped here" not in outcome.text and outcome.unavailable == ()
+    assert "reproduce: " not in capsys.readouterr().err

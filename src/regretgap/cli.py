@@ -321,6 +321,7 @@ def _reproduce(args: argparse.Namespace) -> int:
             workers=args.workers,
             progress=not args.json,
             ray=args.ray,  # a missing ray extra is a ValidationError: one line, exit 2
+            force=args.force,
         )
     )
     payload = {
@@ -328,6 +329,7 @@ def _reproduce(args: argparse.Namespace) -> int:
         "database": str(outcome.database),
         "ran": outcome.ran,
         "skipped": outcome.skipped,
+        "unavailable": list(outcome.unavailable),
     }
     return _emit(
         args,
@@ -463,6 +465,11 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="ADDRESS",
         help='run on Ray (pip install "regretgap[ray]"): alone, a local Ray instance; '
         "'auto' or HOST:PORT, the cluster joined with 'ray start'; the database stays here",
+    )
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="replace a report.md or PNG in --out that reproduce did not write",
     )
 
     p = command("evaluate", _evaluate, "values, regret and gaps of a policy on a game")

@@ -13,6 +13,11 @@ class ValidationError(ValueError):
     """An input (game, policy, deviation table, option) is malformed."""
 
 
+class FileFormatError(ValidationError):
+    """A file is not a valid regretgap file (truncated, corrupt, wrong kind or schema) or
+    not a valid TNTP file (a field that does not parse, a missing field, a wrong total)."""
+
+
 class CoverageError(ValidationError):
     """Expert data does not cover a state that a deviation reaches (Assumption 5.2 fails).
 

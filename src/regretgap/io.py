@@ -39,7 +39,7 @@ import numpy.lib.format as npy_format
 import scipy.sparse as sp
 
 from regretgap.data import Demonstrations, Trajectories, as_demonstrations
-from regretgap.errors import ValidationError
+from regretgap.errors import FileFormatError, ValidationError
 from regretgap.game import PROB_ATOL, MarkovGame
 from regretgap.policies import as_policy
 
@@ -70,10 +70,6 @@ _ARCHIVE_ERRORS = (
     zipfile.BadZipFile,
     zlib.error,
 )
-
-
-class FileFormatError(ValidationError):
-    """A file is not a valid regretgap file (truncated, corrupt, wrong kind or schema)."""
 
 
 class OutputError(ValidationError):

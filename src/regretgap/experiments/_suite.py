@@ -2,7 +2,9 @@
 
 An experiment module has ``NAME``, ``TITLE``, a dataclass ``Args`` (with ``quick``),
 ``runs(args) -> list[RunSpec]``, ``execute(config, seed) -> metrics``,
-``verdict(results) -> list[Verdict]`` and ``render(results, out) -> markdown``. ``reproduce``
+``verdict(results) -> list[Verdict]`` and ``render(results, out) -> markdown``; optionally
+``unavailable()`` and ``partly_unavailable()`` (a line naming what a missing extra skips,
+the whole experiment or some rows, and its ``pip install``; ``None`` when nothing is). ``reproduce``
 and the module's own ``main`` both go through :func:`run_module`'s pieces, so the standalone
 run and the suite compute the same numbers.
 """

@@ -8,7 +8,6 @@ same report. Files are written atomically.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -38,21 +37,66 @@ def verdicts(results: list[tuple[RunSpec, dict]], modules: Mapping[str, Any]) ->
     return out
 
 
-def _configuration(
-    modules: Mapping[str, Any], results: list[tuple[RunSpec, dict]], quick: bool
-) -> str:
-    lines = []
+def skipped(modules: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """What the suite skips here for a missing extra: ``(experiment, "what, why: pip
+    install ...")`` from each module's optional ``unavailable()`` (the whole experiment)
+    and ``partly_unavailable()`` (some of its rows)."""
+    out = []
     for name, mod in modules.items():
-        count = sum(1 for s, _ in results if s.experiment == name)
         reason = getattr(mod, "unavailable", lambda: None)()
         if reason:
-            lines.append(f"- `{name}`: skipped, {reason}")
+            out.append((name, f"not run, {reason}"))
             continue
-        if not count:
+        part = getattr(mod, "partly_unavailable", lambda: None)()
+        if part:
+            out.append((name, part))
+    return out
+
+
+def _skipped_block(modules: Mapping[str, Any]) -> str:
+    lines = [f"- `{name}`: {why}" for name, why in skipped(modules)]
+    if not lines:
+        return ""
+    return (
+        "**Skipped here for a missing extra** (install it and rerun the same command: "
+        "finished runs are kept, the skipped ones run):\n\n" + "\n".join(lines) + "\n\n"
+    )
+
+
+def _values(values: list[Any]) -> str:
+    numbers = all(isinstance(v, int | float) and not isinstance(v, bool) for v in values)
+    shown = [str(v) for v in (sorted(values) if numbers else values)]
+    if len(shown) == 1:
+        return f"={shown[0]}"
+    if len(shown) > 8:
+        return f": {len(shown)} values, {shown[0]} .. {shown[-1]}"
+    return f" in ({', '.join(shown)})"
+
+
+def run_settings(configs: list[dict]) -> str:
+    """The settings that ran, from the runs' own configurations: each key with its one
+    value or its distinct values (numbers ascending, others in run order). So a
+    ``--quick`` report lists the quick form's, whatever a module's ``Args`` default to."""
+    distinct: dict[str, list[Any]] = {}
+    for config in configs:
+        for key, value in config.items():
+            seen = distinct.setdefault(key, [])
+            if value not in seen:
+                seen.append(value)
+    return ", ".join(f"{key}{_values(values)}" for key, values in distinct.items())
+
+
+def _configuration(modules: Mapping[str, Any], results: list[tuple[RunSpec, dict]]) -> str:
+    lines = []
+    reasons = dict(skipped(modules))
+    for name in modules:
+        configs = [s.config for s, _ in results if s.experiment == name]
+        note = f"; {reasons[name]}" if name in reasons else ""
+        if not configs:
+            if note:
+                lines.append(f"- `{name}`: {reasons[name]}")
             continue
-        args = dataclasses.asdict(mod.Args(quick=quick))
-        settings = ", ".join(f"{k}={v}" for k, v in args.items() if k != "quick")
-        lines.append(f"- `{name}` ({count} runs): {settings}")
+        lines.append(f"- `{name}` ({len(configs)} runs): {run_settings(configs)}{note}")
     return (
         "## Configuration and seeds\n\n"
         + "\n".join(lines)
@@ -100,7 +144,8 @@ def write_report(
             sections.append(mod.render(pairs, out))
     text = (
         f"# regretgap reproduce{' (quick)' if quick else ''}\n\n"
-        f'regretgap {regretgap.__version__}; {len(results)} runs. Table 1 of "Multi-Agent '
+        + _skipped_block(modules)
+        + f'regretgap {regretgap.__version__}; {len(results)} runs. Table 1 of "Multi-Agent '
         f'Imitation Learning: Value is Easy, Regret is Hard", measured: its claims '
         f"({count(claims)}) and, separately, the checks of a bound ({count(checks)}).\n\n"
         "### Claims\n\n"
@@ -119,7 +164,7 @@ def write_report(
         + "\n\n"
         + "\n".join(sections)
         + "\n"
-        + _configuration(modules, results, quick)
+        + _configuration(modules, results)
     )
     atomic_write_bytes(out / "report.md", text.encode())
     return text

@@ -11,6 +11,10 @@ local instance, or a cluster with ``auto`` or an address), both through
 configuration, so results equal the serial run's, and only this process (the driver)
 writes the database. A ``results.sqlite`` that is not this
 suite's database (not SQLite, damaged, other tables) is refused and never written to.
+It never replaces a file it did not write: every output it writes is listed with its
+SHA-256 in the database's ``outputs`` table (the manifest), and a folder holding a
+``report.md`` or ``*.png`` that is not there as written (someone else's, or edited since)
+is refused before any work unless ``force``; a rerun replaces its own files.
 Progress is a tqdm bar on a terminal, and a plain line every few seconds elsewhere.
 """
 
@@ -18,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import hashlib
 import json
 import sqlite3
 import sys
@@ -43,7 +48,7 @@ from regretgap.experiments import (
     tables_fail,
 )
 from regretgap.experiments._suite import RunSpec
-from regretgap.experiments.report import write_report
+from regretgap.experiments.report import skipped, write_report
 from regretgap.experiments.sweep import require_ray, run_sweep
 
 MODULES = {
@@ -73,6 +78,20 @@ CREATE TABLE IF NOT EXISTS runs (
 )
 """
 
+#: The manifest: each output file this suite wrote into the folder, as written.
+OUTPUTS_SCHEMA = """
+CREATE TABLE IF NOT EXISTS outputs (
+    name TEXT PRIMARY KEY,
+    sha256 TEXT NOT NULL,
+    written_at TEXT NOT NULL
+)
+"""
+
+#: The names of the files a report writes (besides ``results.sqlite``); a file of the
+#: folder that matches one and is not in the manifest as written is not replaced without
+#: ``force``.
+OUTPUT_PATTERNS = ("report.md", "*.png")
+
 
 @dataclass
 class Args:
@@ -92,6 +111,8 @@ class Args:
     """Progress bar on standard error."""
     experiments: tuple[str, ...] = tuple(MODULES)
     """Which experiments to run."""
+    force: bool = False
+    """Replace a report.md or PNG in the output folder that reproduce did not write."""
 
 
 class Outcome(NamedTuple):
@@ -102,6 +123,9 @@ class Outcome(NamedTuple):
     ran: int
     skipped: int
     text: str
+    unavailable: tuple[str, ...] = ()
+    """What was not run for a missing extra, one line each (also on standard error and
+    at the report's top)."""
 
 
 def plan(args: Args) -> list[RunSpec]:
@@ -260,6 +284,7 @@ def open_results(path: Path) -> sqlite3.Connection:
                 raise _refuse(path, f"has a 'runs' table with other columns {cols}")
             db.execute("SELECT COUNT(*) FROM runs").fetchone()  # reads the pages
         db.execute(SCHEMA)
+        db.execute(OUTPUTS_SCHEMA)
         db.commit()
     except sqlite3.DatabaseError as exc:
         db.close()
@@ -268,6 +293,37 @@ def open_results(path: Path) -> sqlite3.Connection:
         db.close()
         raise
     return db
+
+
+def _outputs(out: Path) -> dict[str, Path]:
+    """The folder's files whose names a report writes, by name."""
+    return {p.name: p for pattern in OUTPUT_PATTERNS for p in out.glob(pattern) if p.is_file()}
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _foreign(out: Path, manifest: dict[str, str]) -> list[str]:
+    """Output-named files of ``out`` that are not in ``manifest`` as written."""
+    return sorted(n for n, p in _outputs(out).items() if manifest.get(n) != _sha256(p))
+
+
+def _record_outputs(
+    db: sqlite3.Connection, out: Path, before: dict[str, tuple[int, int]], kept: dict[str, str]
+) -> None:
+    """Update the manifest after a report: the files written now (new, or changed since
+    ``before``, their ``(mtime_ns, size)``), and the files of ``kept`` still as written."""
+    now = dt.datetime.now(dt.UTC).isoformat()
+    rows = []
+    for name, path in _outputs(out).items():
+        st = path.stat()
+        digest = _sha256(path)
+        if before.get(name) != (st.st_mtime_ns, st.st_size) or kept.get(name) == digest:
+            rows.append((name, digest, now))
+    db.execute("DELETE FROM outputs")
+    db.executemany("INSERT INTO outputs VALUES (?, ?, ?)", rows)
+    db.commit()
 
 
 def main(args: Args) -> Outcome:
@@ -296,6 +352,27 @@ def main(args: Args) -> Outcome:
         )
     out.mkdir(exist_ok=True)
     db_path = out / "results.sqlite"
+    # before any work: a report.md or PNG that this suite did not write stops the run
+    # (the database is validated first, and created only once the folder is accepted)
+    manifest: dict[str, str] = {}
+    if db_path.exists():
+        with contextlib.closing(open_results(db_path)) as db:
+            manifest = dict(db.execute("SELECT name, sha256 FROM outputs").fetchall())
+    foreign = _foreign(out, manifest)
+    if foreign and not args.force:
+        shown = ", ".join(foreign[:5]) + (
+            f" and {len(foreign) - 5} more" if len(foreign) > 5 else ""
+        )
+        them = "it" if len(foreign) == 1 else "them"
+        raise regretgap.ValidationError(
+            f"--out {out}: holds {shown}, which reproduce did not write (or which changed "
+            f"since); it would replace {them}: move {them} aside, choose another --out, or "
+            "pass --force"
+        )
+    chosen = {name: MODULES[name] for name in args.experiments}
+    missing = tuple(f"{name}: {why}" for name, why in skipped(chosen))
+    for line in missing:  # loud: a missing extra is never a silent gap in the report
+        print(f"reproduce: {line}", file=sys.stderr, flush=True)
     db = open_results(db_path)
     try:
         finished = {row[0] for row in db.execute("SELECT key FROM runs")}
@@ -308,12 +385,16 @@ def main(args: Args) -> Outcome:
         rows = {
             key: json.loads(metrics) for key, metrics in db.execute("SELECT key, metrics FROM runs")
         }
+        results = [(spec, rows[spec.key]) for spec in specs]
+        before = {n: (p.stat().st_mtime_ns, p.stat().st_size) for n, p in _outputs(out).items()}
+        kept = {n: d for n, d in manifest.items() if n not in foreign}
+        try:
+            text = write_report(out, results, chosen, quick=args.quick)
+        finally:  # an interrupted report still lists the files it wrote
+            _record_outputs(db, out, before, kept)
     finally:
         db.close()
-    results = [(spec, rows[spec.key]) for spec in specs]
-    chosen = {name: MODULES[name] for name in args.experiments}
-    text = write_report(out, results, chosen, quick=args.quick)
-    return Outcome(out / "report.md", db_path, ran, len(specs) - ran, text)
+    return Outcome(out / "report.md", db_path, ran, len(specs) - ran, text, missing)
 
 
 if __name__ == "__main__":

@@ -75,6 +75,20 @@ def torch_missing() -> str | None:
     return None
 
 
+def partly_unavailable() -> str | None:
+    """The rows skipped here for a missing extra (``None`` when every class runs): the
+    report's skipped block and the terminal name it."""
+    reason = torch_missing()
+    return f"neural rows not run, {reason}" if reason else None
+
+
+def title(ran: set[str]) -> str:
+    """:data:`TITLE` naming only the classes in ``ran`` (no "neural" when none ran)."""
+    names = [CLASS_NAMES[c] for c in CLASSES if c in ran]
+    listed = " and ".join(names) if len(names) < 3 else f"{', '.join(names[:-1])} and {names[-1]}"
+    return f"Where tables fail: sampled learners with {listed} mediators"
+
+
 def classes(learner: str) -> tuple[str, ...]:
     """The classes each learner is run with (ALICE and MALICE: log-linear only, since on a
     table their weights cancel and they return J-BC's fit)."""
@@ -339,7 +353,7 @@ def render(results: list[tuple[dict, dict]], out: Path) -> str:
     skipped = torch_missing()
     note = f" The neural class was skipped: {skipped}." if skipped else ""
     return (
-        f"## {TITLE}\n\n"
+        f"## {title({c['class'] for c, _ in results})}\n\n"
         f"Mean [95% CI] over {seeds} seeds. Sampled learners on the coordination game with "
         f"punishments (300 normal states, 2 x 100 punishment states, H = 5, 3 x 3 actions); "
         f'policies tabulated and scored exactly. "seen" counts the distinct normal states '
