@@ -157,3 +157,22 @@ def test_bad_construction_parameters(call, message):
     with pytest.raises(ValueError) as info:
         call()
     assert message in str(info.value)
+
+
+@pytest.mark.parametrize(("beta", "horizon", "u"), [(0.2, 8, 4), (0.05, 8, 4), (0.0125, 16, 8)])
+def test_theorem_5_4_ce_expert_is_an_exact_ce_with_the_same_coverage(beta, horizon, u):
+    from regretgap.games import theorem_5_4, theorem_5_4_ce
+
+    ce, base = theorem_5_4_ce(horizon, beta, u), theorem_5_4(horizon, beta, 0.0, u)
+    assert rg.regret(ce.game, ce.expert).value == pytest.approx(0.0, abs=1e-12)
+    assert rg.regret(base.game, base.expert).value == pytest.approx(base.expected["regret_expert"])
+    # same dynamics and expert: coverage is the construction's
+    cov_ce, cov = rg.coverage(ce.game, ce.expert), rg.coverage(base.game, base.expert)
+    assert cov_ce.per_step_beta == pytest.approx(cov.per_step_beta)
+    # half the bonus is not enough: agent 0 then gains by going to s_1
+    weak = ce.game.rewards.copy()
+    weak[0, 0] -= 0.5 * ce.expected["bonus"] * (np.arange(9) // 3 == 0)
+    half = rg.MarkovGame(
+        ce.game.transitions, weak, ce.game.initial, horizon=horizon, num_actions=(3, 3)
+    )
+    assert rg.regret(half, ce.expert).value > 0.1

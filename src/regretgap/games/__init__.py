@@ -10,6 +10,7 @@ from regretgap.games.paper import (
     theorem_4_4,
     theorem_4_5,
     theorem_5_4,
+    theorem_5_4_ce,
     theorem_5_8,
 )
 from regretgap.games.random import random_game
@@ -29,5 +30,6 @@ __all__ = [
     "theorem_4_4",
     "theorem_4_5",
     "theorem_5_4",
+    "theorem_5_4_ce",
     "theorem_5_8",
 ]

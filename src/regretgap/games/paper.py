@@ -205,6 +205,36 @@ def theorem_5_4(horizon: int, beta: float, epsilon: float, u: float) -> Construc
     )
 
 
+def theorem_5_4_ce(horizon: int, beta: float, u: float) -> Construction:
+    """Theorem 5.4's game made a correlated equilibrium for its expert (regret exactly 0).
+
+    In :func:`theorem_5_4` the expert is only a ``(1 - 2 beta)(u' - 2) / 2``-approximate CE:
+    agent 0, told ``a1`` at ``s_0``, gains ``(u' - 2) / 2`` by playing ``a2`` (to ``s_1``,
+    whose recommendations lead up half the time). Here agent 0 also earns that amount at
+    ``s_0`` whenever it plays ``a1``, so it is indifferent there whatever it is told (agent
+    1's incentives and ``s_1`` are unchanged): the expert's regret is 0, and a learner's
+    regret gap is its own regret. Same transitions, coverage knob and expert; ``learner``
+    is the expert (``epsilon = 0``); ``expected["regret_expert"] = 0``.
+    """
+    base = theorem_5_4(horizon, beta, 0.0, u)
+    game = base.game
+    rewards = game.rewards.copy()
+    bonus = 0.5 * (floor(u) - 2)
+    a1 = np.array([a for a in range(game.num_joint_actions) if game.agent_actions(a)[0] == 0])
+    rewards[0, 0, a1] += bonus
+    game = MarkovGame(
+        game.transitions, rewards, game.initial, horizon=game.horizon, num_actions=game.num_actions
+    )
+    return Construction(
+        game=game,
+        expert=base.expert,
+        learner=base.expert.copy(),
+        expected={"regret_expert": 0.0, "bonus": bonus},
+        policies={},
+        source="Theorem 5.4's game (Appendix E.8) with agent 0 paid (u' - 2) / 2 for a1 at s_0",
+    )
+
+
 def theorem_5_8(horizon: int, beta: float, epsilon: float, u: float) -> Construction:
     """Theorems 5.8 and 5.10 / Figure 4: MALICE's and BLADES' gap ``eps H (u'-1)`` (E.12, E.14).
 
