@@ -27,6 +27,7 @@ import regretgap as rg
 from regretgap.experiments._render import integer_log_ticks, md_table, pyplot, save_png
 from regretgap.experiments._suite import NAMES, RunSpec, constants, learn, measure
 from regretgap.experiments._verdict import (
+    BOUND_CHECK,
     PROOF_CONSTANT,
     TOLERANCE,
     Verdict,
@@ -208,6 +209,7 @@ def verdict(results: list[tuple[dict, dict]]) -> list[Verdict]:
                     "exactly"
                 ),
                 {f"max_ratio_{k}": ratios[k][1] * PROOF_CONSTANT for k in keys},
+                BOUND_CHECK,  # holds for every policy: a check of the evaluator and constants
             )
         )
     # Theorem 5.4: J-BC attains the 1/beta order (per seed, slope of log(gap/eps) in log beta)
