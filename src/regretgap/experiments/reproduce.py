@@ -35,6 +35,7 @@ from tqdm import tqdm
 
 import regretgap
 from regretgap.experiments import (
+    beta_sweep,
     compounding,
     coverage_family,
     data_sweep,
@@ -55,6 +56,7 @@ MODULES = {
     paper_checks.NAME: paper_checks,
     horizon_sweep.NAME: horizon_sweep,
     coverage_family.NAME: coverage_family,
+    beta_sweep.NAME: beta_sweep,
     data_sweep.NAME: data_sweep,
     compounding.NAME: compounding,
     routing.NAME: routing,
