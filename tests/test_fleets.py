@@ -120,17 +120,24 @@ def test_quick_experiment_verdicts_and_render(quick_fleets, tmp_path):
     verdicts = fleets.verdict(quick_fleets)
     assert [v.claim for v in verdicts] == [
         "Theorems 5.7/5.9 bound",
-        "BLADES vs DAgger",
+        "BLADES vs DAgger/+noise",
         "MALICE vs ALICE",
     ]
-    assert all(v.word == "consistent" for v in verdicts), verdicts
+    words = {v.claim: v.word for v in verdicts}
+    assert words["Theorems 5.7/5.9 bound"] == "consistent"
+    # three quick seeds: a non-inferiority row may lack the power to say either way
+    assert words["BLADES vs DAgger/+noise"] in ("consistent", "not applicable"), verdicts
+    assert words["MALICE vs ALICE"] in ("consistent", "not applicable"), verdicts
     for _, m in quick_fleets:
         if "not_applicable" in m:
             continue
         assert len(m["fleet_regret"]) == 3 and max(m["fleet_regret"]) >= 0
         # the learned mediator's regret is its gap: the expert (a CE) has none
         assert max(m["fleet_regret"]) == pytest.approx(m["regret_gap"], abs=1e-9)
-        assert all(len(p) == 3 and sum(p) == pytest.approx(1) for p in m["map_routes"])
+        # stored rounded to 6 decimals: three entries sum to 1 within 3 x 5e-7
+        assert all(
+            len(p) == 3 and sum(p) == pytest.approx(1, abs=3 * 5e-7) for p in m["map_routes"]
+        )
     text = fleets.render(quick_fleets, tmp_path)
     assert "fleet_map.png" in text and (tmp_path / "fleet_map.png").stat().st_size > 1000
     assert "incentive to ignore" in text
@@ -147,7 +154,7 @@ def _doctored(results, learner, **metrics):
     ("claim", "learner"),
     [
         ("Theorems 5.7/5.9 bound", "jbc"),
-        ("BLADES vs DAgger", "blades"),
+        ("BLADES vs DAgger/+noise", "blades"),
         ("MALICE vs ALICE", "malice"),
     ],
 )
