@@ -345,3 +345,20 @@ def test_dagger_refuses_bad_deviation_rate_before_any_query(rate):
     with pytest.raises(rg.ValidationError, match="deviation_rate must be a probability"):
         rg.dagger(c.game, expert, rng=np.random.default_rng(0), deviation_rate=rate)
     assert expert.queries == 0
+
+
+def test_jirl_with_a_policy_class_answers_within_it():
+    """With the shared-parameter class of the coverage experiments, J-IRL's returned policy
+    is a member of the class (s_0 and s_1 share one distribution), and without a class it
+    is not; the class fit of an in-class policy's occupancy returns that policy."""
+    from regretgap.experiments.coverage_family import shared_features
+
+    c = theorem_5_4(8, 0.1, 0.0, 4)
+    demos = _demos(c.game, c.expert, n=2000)
+    cls = rg.LogLinear(shared_features(c.game), l2=1e-4)
+    with_class = rg.jirl(c.game, demos, rng=np.random.default_rng(0), rounds=20, policy_class=cls)
+    free = rg.jirl(c.game, demos, rng=np.random.default_rng(0), rounds=20)
+    np.testing.assert_allclose(with_class.policy[:, 0], with_class.policy[:, 1], atol=1e-6)
+    assert np.abs(free.policy[1, 0] - free.policy[1, 1]).max() > 1e-3
+    with pytest.raises(rg.ValidationError, match="policy_class"):
+        rg.jirl(c.game, demos, rng=np.random.default_rng(0), policy_class=object())

@@ -93,7 +93,7 @@ def learn(
     if name == "jbc":
         res = rg.jbc(game, demos, policy_class=policy_class)
     elif name == "jirl":
-        res = rg.jirl(game, demos, rng=rng)
+        res = rg.jirl(game, demos, rng=rng, policy_class=policy_class)
     elif name in ("malice", "alice"):
         try:
             res = getattr(rg, name)(

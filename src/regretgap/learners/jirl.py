@@ -26,7 +26,12 @@ import numpy as np
 from regretgap.errors import ValidationError
 from regretgap.evaluation import occupancy
 from regretgap.game import MarkovGame
-from regretgap.learners._common import check_demos, check_rng, check_rounds
+from regretgap.learners._common import (
+    check_demos,
+    check_policy_class,
+    check_rng,
+    check_rounds,
+)
 
 
 class JIRLHistory(NamedTuple):
@@ -106,6 +111,7 @@ def jirl(
     temperature: float = 0.1,
     reward_features: Any = None,
     validation_fraction: float = 0.2,
+    policy_class: Any = None,
 ) -> JIRLResult:
     """J-IRL (Algorithm 3) from expert demonstrations.
 
@@ -120,9 +126,16 @@ def jirl(
         temperature: the policy player's entropy weight ``tau > 0``.
         reward_features: ``phi [S, A, d]`` for a linear reward class; tabular if ``None``.
         validation_fraction: share of trajectories held out.
+        policy_class: ``None`` (every Markov policy: the policy player's soft value
+            iteration as is), or a class (``fit(counts) -> sigma``, as the other learners
+            take): the policy player's iterate is then projected onto it by weighted
+            maximum likelihood on its own occupancy (``fit(occupancy(soft policy))``), and
+            the returned policy is the class's fit to the iterates' mixed occupancy, so
+            J-IRL competes with the same class as J-BC, ALICE and MALICE.
     """
     rng = check_rng(rng)
     rounds = check_rounds(rounds)
+    cls = None if policy_class is None else check_policy_class(policy_class)
     if temperature <= 0 or step_size <= 0:
         raise ValidationError(
             f"temperature and step_size must be > 0, got {temperature}, {step_size}"
@@ -167,9 +180,14 @@ def jirl(
             f = phi @ w
         gaps.append(float((grad * f).sum() / horizon))
         sigma = soft_value_iteration(game, f, temperature)
+        if cls is not None:  # the policy player answers within the class
+            sigma = cls.fit(occupancy(game, sigma))
     best = int(np.argmin(validation))
+    mixed_policy = (
+        mixture_policy(rho_total / rounds) if cls is None else cls.fit(rho_total / rounds)
+    )
     return JIRLResult(
-        policy=mixture_policy(rho_total / rounds),
+        policy=mixed_policy,
         history=JIRLHistory(tuple(moment), tuple(gaps), tuple(validation), tuple(mixed)),
         best_round=best,
         reward=f,
