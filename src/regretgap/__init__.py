@@ -53,6 +53,7 @@ from regretgap.game import MarkovGame
 from regretgap.learners import alice, blades, dagger, jbc, jirl, mail_bro, malice, murmail
 from regretgap.losses import ImitationLosses, imitation_losses
 from regretgap.memory import MemoryEstimate, memory_estimate
+from regretgap.nash import NashGap, nash_gap
 from regretgap.oracles import BestResponseOracle, best_response_oracle
 from regretgap.policies import (
     as_policy,
@@ -98,6 +99,7 @@ __all__ = [
     "MarkovGame",
     "MemoryEstimate",
     "MonteCarloEstimate",
+    "NashGap",
     "PolicyClass",
     "QueryableExpert",
     "Recoverability",
@@ -136,6 +138,7 @@ __all__ = [
     "memory_estimate",
     "monte_carlo_values",
     "murmail",
+    "nash_gap",
     "normalize",
     "occupancy",
     "product_policy",
