@@ -84,3 +84,36 @@ def test_nash_gap_refuses_bad_input():
         rg.nash_gap(g, np.full((1, 4), 0.25))
     with pytest.raises(rg.ValidationError, match="negative"):
         rg.nash_gap(g, [np.array([[1.5, -0.5]]), np.array([[0.5, 0.5]])])
+
+
+def test_concentrability_closed_forms_and_the_infinite_case():
+    from regretgap.games import theorem_4_5, theorem_5_4
+
+    # Theorem 4.5: s_1 is reached only by a deviation: infinite, at (h = 1, s = 1)
+    c = rg.concentrability(theorem_4_5(5).game, theorem_4_5(5).expert)
+    assert c.value == np.inf and (c.step, c.state) == (1, 1)
+    assert rg.coverage(theorem_4_5(5).game, theorem_4_5(5).expert).uncovered.tolist() == [1]
+    # Theorem 5.4: the expert reaches s_1 w.p. 2 beta, agent 0's deviation always: 1/(2 beta)
+    for beta in (0.2, 0.05, 0.0125):
+        t = theorem_5_4(6, beta, 0.0, 4)
+        c = rg.concentrability(t.game, t.expert)
+        assert c.value == pytest.approx(1 / (2 * beta)) and c.agent == 0
+        assert c.value <= 1 / rg.coverage(t.game, t.expert).per_step_beta + 1e-12
+
+
+def test_concentrability_against_brute_force_over_deterministic_deviations():
+    """Every deterministic per-step deviation table of every agent on a small game: the
+    largest reach ratio found by enumeration equals the coefficient."""
+    rng = np.random.default_rng(5)
+    game = random_game(3, (2, 2), 2, rng=rng, branching=2)
+    expert = rng.dirichlet(np.ones(4), size=(2, 3))
+    d_e = rg.state_distribution(game, expert)
+    best = 0.0
+    for i in range(2):
+        for table in itertools.product(range(2), repeat=2 * 3 * 2):  # phi[h, s, a_i]
+            phi = np.array(table).reshape(2, 3, 2)
+            d = rg.state_distribution(game, rg.apply_deviation(game, expert, i, phi))
+            with np.errstate(divide="ignore", invalid="ignore"):
+                r = np.where(d > 1e-12, d / d_e, 0.0)
+            best = max(best, float(r.max()))
+    assert rg.concentrability(game, expert).value == pytest.approx(best, rel=1e-9)

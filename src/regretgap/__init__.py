@@ -53,7 +53,7 @@ from regretgap.game import MarkovGame
 from regretgap.learners import alice, blades, dagger, jbc, jirl, mail_bro, malice, murmail
 from regretgap.losses import ImitationLosses, imitation_losses
 from regretgap.memory import MemoryEstimate, memory_estimate
-from regretgap.nash import NashGap, nash_gap
+from regretgap.nash import Concentrability, NashGap, concentrability, nash_gap
 from regretgap.oracles import BestResponseOracle, best_response_oracle
 from regretgap.policies import (
     as_policy,
@@ -91,6 +91,7 @@ __all__ = [
     "BestResponse",
     "BestResponseOracle",
     "BestResponses",
+    "Concentrability",
     "Coverage",
     "CoverageError",
     "Demonstrations",
@@ -120,6 +121,7 @@ __all__ = [
     "best_response_oracle",
     "best_responses",
     "blades",
+    "concentrability",
     "constant_deviation",
     "correlated_equilibrium",
     "coverage",

@@ -17,11 +17,11 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from regretgap.errors import ValidationError
-from regretgap.evaluation import BestResponse, best_responses
+from regretgap.evaluation import BestResponse, best_response, best_responses, state_distribution
 from regretgap.game import MarkovGame
-from regretgap.policies import product_policy
+from regretgap.policies import as_policy, product_policy
 
-__all__ = ["NashGap", "nash_gap"]
+__all__ = ["Concentrability", "NashGap", "concentrability", "nash_gap"]
 
 
 class NashGap(NamedTuple):
@@ -92,3 +92,74 @@ def nash_gap(game: MarkovGame, policies: Sequence[Any], *, atol: float = 1e-8) -
         per_agent=per_agent,
         best_responses=tuple(brs.of(i) for i in range(game.num_agents)),
     )
+
+
+class Concentrability(NamedTuple):
+    """The single-policy deviation concentrability coefficient of an expert.
+
+    Attributes:
+        value: ``max_i max_phi max_{h,s} d_h^{sigma_E, phi_i}(s) / d_h^{sigma_E}(s)``
+            (``inf`` where a deviation reaches a state the expert never visits).
+        agent: the deviating agent attaining it.
+        step: the step ``h`` attaining it.
+        state: the state ``s`` attaining it.
+        ratios: ``[m, H, S]``: per agent the largest reach probability over deviations
+            divided by the expert's (``nan`` where neither reaches the state).
+    """
+
+    value: float
+    agent: int
+    step: int
+    state: int
+    ratios: np.ndarray
+
+    def __repr__(self) -> str:
+        return (
+            f"Concentrability(value={self.value:.6g}, agent={self.agent}, step={self.step}, "
+            f"state={self.state})"
+        )
+
+
+def concentrability(game: MarkovGame, sigma_expert: Any) -> Concentrability:
+    """Single-policy deviation concentrability (Freihaut et al., NeurIPS 2025):
+    ``max_i max_{phi_i} max_{h,s} d_h^{sigma_E, phi_i}(s) / d_h^{sigma_E}(s)``.
+
+    For each agent, step and state the largest probability of being in ``s`` at step ``h``
+    over the agent's deviations is a best response to the indicator reward of ``(h, s)``
+    (one exact dynamic programme each, ``m H S`` in all: fine at tabular sizes). States no
+    deviation reaches are left out; one that a deviation reaches and the expert never visits
+    makes the coefficient infinite (MALICE's coverage failure).
+
+    Relation to :func:`regretgap.coverage`: reach probabilities are at most 1, so the
+    coefficient is at most ``1 / per_step_beta`` (``beta`` of Assumption 5.2 read per step),
+    and it is infinite exactly when ``coverage(...).uncovered`` is not empty. It is the
+    sharper quantity: it weighs each state by how much more a deviation visits it than the
+    expert does, where ``beta`` only asks how rarely the expert visits the rarest one.
+
+    Args:
+        game: the Markov game (transitions only; rewards are not read).
+        sigma_expert: the expert's mediator ``[H, S, A]`` or ``[S, A]``.
+
+    Returns:
+        :class:`Concentrability`.
+    """
+    expert = as_policy(game, sigma_expert, name="sigma_expert")
+    horizon, num_states = game.horizon, game.num_states
+    d_e = state_distribution(game, expert)  # [H, S]
+    m = game.num_agents
+    ratios = np.full((m, horizon, num_states), np.nan)
+    reward = np.zeros((horizon, m, num_states, game.num_joint_actions))
+    for i in range(m):
+        for h in range(horizon):
+            for s in range(num_states):
+                reward[h, i, s] = 1.0
+                reach = best_response(game, expert, i, reward=reward).value
+                reward[h, i, s] = 0.0
+                if reach <= 1e-12:
+                    continue
+                ratios[i, h, s] = reach / d_e[h, s] if d_e[h, s] > 0 else np.inf
+    if np.all(np.isnan(ratios)):
+        return Concentrability(1.0, 0, 0, 0, ratios)
+    flat = int(np.nanargmax(ratios))
+    i, h, s = (int(x) for x in np.unravel_index(flat, ratios.shape))
+    return Concentrability(float(ratios[i, h, s]), i, h, s, ratios)
