@@ -14,6 +14,7 @@ import numpy as np
 
 from regretgap import _engine
 from regretgap._engine import BEST_CE, Column
+from regretgap._repr import short_repr
 from regretgap.deviations import agent_axes, apply_deviation
 from regretgap.evaluation import state_distribution, value_functions
 from regretgap.game import MarkovGame
@@ -33,6 +34,8 @@ class Coverage(NamedTuple):
         uncovered: states some deviation reaches but the expert never visits (sorted).
         reachable: ``[H, S]`` bool, ``(h, s)`` reachable when one agent deviates arbitrarily.
     """
+
+    __repr__ = short_repr
 
     beta: float
     per_step_beta: float
@@ -54,6 +57,8 @@ class Recoverability(NamedTuple):
             ``Qmin`` built from the best and worst continuation values (``u <= upper``).
         witness: ``(agent, h, s, a)`` where ``lower`` is attained.
     """
+
+    __repr__ = short_repr
 
     lower: float
     upper: float

@@ -17,6 +17,7 @@ import numpy as np
 
 from regretgap import _engine
 from regretgap._engine import BEST_CCE, BEST_CE, FIXED, FOLLOW, Column
+from regretgap._repr import short_repr
 from regretgap.deviations import DEVIATION_KINDS, as_deviation, swap_deviations
 from regretgap.errors import ValidationError
 from regretgap.game import MarkovGame
@@ -36,6 +37,8 @@ class BestResponse(NamedTuple):
         agent: the deviating agent ``i``.
         baseline: ``J_i(pi_sigma)`` under the same reward.
     """
+
+    __repr__ = short_repr
 
     value: float
     gain: float
@@ -58,6 +61,8 @@ class BestResponses(NamedTuple):
         baseline: ``J_i(pi_sigma)`` under the same reward, ``[m]``.
     """
 
+    __repr__ = short_repr
+
     value: np.ndarray
     gain: np.ndarray
     deviations: tuple[np.ndarray, ...]
@@ -75,6 +80,7 @@ class BestResponses(NamedTuple):
 
 
 class _RegretFields(NamedTuple):
+    __repr__ = short_repr
     value: float
     per_agent: np.ndarray
     deviations: tuple[np.ndarray, ...]
@@ -117,6 +123,8 @@ class ValueFunctions(NamedTuple):
         v: ``V_{i,h}(s)``, ``[H+1, m, S]`` (``v[H] = 0``).
         q: ``Q_{i,h}(s, a)``, ``[H, m, S, A]``.
     """
+
+    __repr__ = short_repr
 
     v: np.ndarray
     q: np.ndarray

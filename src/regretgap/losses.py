@@ -22,6 +22,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from regretgap._repr import short_repr
 from regretgap.evaluation import best_responses, occupancy, state_distribution
 from regretgap.game import MarkovGame
 from regretgap.policies import as_policy
@@ -37,6 +38,8 @@ class ImitationLosses(NamedTuple):
         agent: the agent whose deviation attains ``deviation``.
         moment: ``sum |rho_E - rho_sigma|`` of the step-averaged occupancies (eq. 11).
     """
+
+    __repr__ = short_repr
 
     bc: float
     on_policy: float

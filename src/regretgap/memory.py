@@ -35,6 +35,7 @@ import re
 from math import prod
 from typing import Any, NamedTuple
 
+from regretgap._repr import short_repr
 from regretgap.errors import ValidationError
 
 #: Environment variable overriding the available memory (bytes, ``8G``, ``512M``, ``off``).
@@ -63,6 +64,8 @@ class MemoryEstimate(NamedTuple):
         markov_ce: working set of ``markov_ce`` beyond the game and its output policy.
         total: ``game + policy + max(evaluator, markov_ce)``.
     """
+
+    __repr__ = short_repr
 
     game: int
     policy: int

@@ -18,6 +18,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import scipy.sparse as sp
 
+from regretgap._repr import short_repr
 from regretgap.errors import ValidationError
 from regretgap.game import MarkovGame
 
@@ -61,6 +62,8 @@ class OpenSpielGame(NamedTuple):
         index: ``{(h, key): s}``, the inverse of ``(step, keys)``.
         markov_key: the key function used (see :data:`MarkovKey`).
     """
+
+    __repr__ = short_repr
 
     game: MarkovGame
     spiel_game: Any

@@ -37,6 +37,7 @@ except ImportError:  # pragma: no cover - exercised in a subprocess by the tests
     ) from None
 
 from regretgap import _kernels
+from regretgap._repr import short_repr
 from regretgap.data import _inverse_cdf
 from regretgap.deviations import as_deviation
 from regretgap.errors import ValidationError
@@ -605,6 +606,8 @@ class Tabulation(NamedTuple):
             mediator exactly.
         keys: ``{(h, key): state index}``.
     """
+
+    __repr__ = short_repr
 
     game: MarkovGame
     states: np.ndarray

@@ -24,6 +24,7 @@ import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
+from regretgap._repr import short_repr
 from regretgap.errors import ValidationError
 
 if TYPE_CHECKING:  # annotation only: routing imports this module at run time
@@ -40,6 +41,8 @@ class UserEquilibrium(NamedTuple):
         iterations: sweeps of gradient projection run.
         paths: per origin-destination pair, its used paths (link indices) and their flows.
     """
+
+    __repr__ = short_repr
 
     flow: np.ndarray
     travel_time: np.ndarray

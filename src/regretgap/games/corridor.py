@@ -36,6 +36,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from regretgap._repr import short_repr
 from regretgap.errors import ValidationError
 from regretgap.game import MarkovGame
 
@@ -54,6 +55,8 @@ class CorridorGame(NamedTuple):
         deep: ``(P_0, P_1)``: the deep states' indices.
         prize: the deviator's reward at ``P_i`` when not punished (``2k + 5``).
     """
+
+    __repr__ = short_repr
 
     game: MarkovGame
     features: np.ndarray

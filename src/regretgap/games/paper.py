@@ -26,6 +26,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from regretgap._repr import short_repr
 from regretgap.errors import ValidationError
 from regretgap.game import MarkovGame
 from regretgap.games.matrix import matrix_game
@@ -43,6 +44,8 @@ class Construction(NamedTuple):
         policies: further named policies the proof or a test uses.
         source: where the numbers come from in the paper.
     """
+
+    __repr__ = short_repr
 
     game: MarkovGame
     expert: np.ndarray

@@ -31,6 +31,7 @@ from typing import NamedTuple
 import numpy as np
 import scipy.sparse as sp
 
+from regretgap._repr import short_repr
 from regretgap.errors import ValidationError
 from regretgap.game import MarkovGame
 
@@ -48,6 +49,8 @@ class PunishmentGame(NamedTuple):
         region: ``[S]`` ints, 0 normal, ``1 + i`` the punishment region of agent ``i``.
         convention: ``k(s)`` ``[S]`` (the normal states' convention; defined everywhere).
     """
+
+    __repr__ = short_repr
 
     game: MarkovGame
     features: np.ndarray

@@ -41,6 +41,7 @@ from typing import NamedTuple
 import numpy as np
 import scipy.sparse as sp
 
+from regretgap._repr import short_repr
 from regretgap.errors import FileFormatError, ValidationError
 from regretgap.game import MarkovGame
 from regretgap.games.assignment import UserEquilibrium, user_equilibrium
@@ -379,6 +380,8 @@ class RoutingGame(NamedTuple):
         time_scale: travel time that maps to reward ``-1``.
     """
 
+    __repr__ = short_repr
+
     game: MarkovGame
     routes: tuple[tuple[tuple[int, ...], ...], ...]
     od: tuple[tuple[int, int], ...]
@@ -540,6 +543,8 @@ class FleetGame(NamedTuple):
         time_scale: total travel time (vehicle-minutes) that maps to reward ``-1``.
         equilibrium: the background's :class:`UserEquilibrium`.
     """
+
+    __repr__ = short_repr
 
     game: MarkovGame
     od: tuple[int, int]

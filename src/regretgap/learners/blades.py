@@ -27,6 +27,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from regretgap._repr import short_repr
 from regretgap.data import QueryableExpert, rollout
 from regretgap.errors import ValidationError
 from regretgap.evaluation import state_distribution
@@ -54,6 +55,8 @@ class BladesHistory(NamedTuple):
             recomputed with every label collected.
     """
 
+    __repr__ = short_repr
+
     loss: tuple[float, ...]
     agent: tuple[int, ...]
     queries: tuple[int, ...]
@@ -64,6 +67,8 @@ class BladesResult(NamedTuple):
     """Attributes: policy ``[H, S, A]`` (best iterate); history; best_round (0: the initial
     iterate); queries (expert queries made); iterates (every fitted ``sigma^(1..N+1)``,
     ``[H, S, A]`` each, in order)."""
+
+    __repr__ = short_repr
 
     policy: np.ndarray
     history: BladesHistory

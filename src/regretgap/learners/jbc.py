@@ -10,6 +10,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from regretgap._repr import short_repr
 from regretgap.game import MarkovGame
 from regretgap.learners._common import check_demos, check_policy_class, normalise
 from regretgap.losses import tv
@@ -23,12 +24,16 @@ class JBCHistory(NamedTuple):
         bc_error: ``E_{(h,s) ~ data} TV(empirical sigma_E(h, s), sigma(h, s))``.
     """
 
+    __repr__ = short_repr
+
     log_loss: float
     bc_error: float
 
 
 class JBCResult(NamedTuple):
     """Attributes: policy ``[H, S, A]``; history :class:`JBCHistory`."""
+
+    __repr__ = short_repr
 
     policy: np.ndarray
     history: JBCHistory

@@ -23,6 +23,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from regretgap._repr import short_repr
 from regretgap.errors import ValidationError
 from regretgap.evaluation import occupancy
 from regretgap.game import MarkovGame
@@ -47,6 +48,8 @@ class JIRLHistory(NamedTuple):
             guarantee bounds: ``O(1/sqrt(n))`` plus the policy player's approximation error).
     """
 
+    __repr__ = short_repr
+
     moment_error: tuple[float, ...]
     reward_gap: tuple[float, ...]
     validation: tuple[float, ...]
@@ -58,6 +61,8 @@ class JIRLResult(NamedTuple):
     :func:`mixture_policy`); history; best_round (the iterate with the smallest validation
     error); reward ``[S, A]`` (the reward player's last ``f``); best_iterate ``[H, S, A]``
     (the policy player's iterate ``best_round``)."""
+
+    __repr__ = short_repr
 
     policy: np.ndarray
     history: JIRLHistory

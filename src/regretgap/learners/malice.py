@@ -27,6 +27,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from regretgap._repr import short_repr
 from regretgap.deviations import apply_deviation
 from regretgap.errors import CoverageError, ValidationError
 from regretgap.evaluation import deviation_reachable, state_distribution
@@ -54,6 +55,8 @@ class MaliceHistory(NamedTuple):
             (``rounds + 1``, the initial J-BC iterate first).
     """
 
+    __repr__ = short_repr
+
     loss: tuple[float, ...]
     agent: tuple[int, ...]
     max_weight: tuple[float, ...]
@@ -64,6 +67,8 @@ class MaliceHistory(NamedTuple):
 class MaliceResult(NamedTuple):
     """Attributes: policy ``[H, S, A]`` (best iterate); history; best_round (0: J-BC);
     iterates (every fitted ``sigma^(1..N+1)``, ``[H, S, A]`` each, in order)."""
+
+    __repr__ = short_repr
 
     policy: np.ndarray
     history: MaliceHistory

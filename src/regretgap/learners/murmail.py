@@ -49,6 +49,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from regretgap._repr import short_repr
 from regretgap.data import QueryableExpert, rollout
 from regretgap.deviations import as_deviation
 from regretgap.errors import ValidationError
@@ -81,6 +82,8 @@ class MurmailHistory(NamedTuple):
             (``-1``: drawn per roll-in among the others, MAIL-BRO with ``m > 2``).
     """
 
+    __repr__ = short_repr
+
     queries: tuple[int, ...]
     oracle_calls: tuple[int, ...]
     uncertainty: tuple[float, ...]
@@ -92,6 +95,8 @@ class MurmailResult(NamedTuple):
     """Attributes: policies (per agent, the average iterate ``[H, S, n_i]``); policy (their
     product, the joint ``[H, S, A]`` the evaluators score); history; queries (expert answers
     made); oracle_calls (MAIL-BRO's; 0 for MURMAIL)."""
+
+    __repr__ = short_repr
 
     policies: tuple[np.ndarray, ...]
     policy: np.ndarray

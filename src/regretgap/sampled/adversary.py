@@ -20,6 +20,7 @@ from typing import Any, NamedTuple, Protocol, runtime_checkable
 
 import numpy as np
 
+from regretgap._repr import short_repr
 from regretgap.data import _inverse_cdf
 from regretgap.errors import ValidationError
 from regretgap.simulator import check_count, check_joint_actions, check_rng, check_simulator
@@ -63,6 +64,8 @@ class AdversaryResult(NamedTuple):
         episodes: episodes simulated in all (training plus evaluation).
         agent: the deviating agent ``i``.
     """
+
+    __repr__ = short_repr
 
     deviation: Deviation
     table: np.ndarray | None

@@ -25,6 +25,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from regretgap._repr import short_repr
 from regretgap.errors import ValidationError
 from regretgap.sampled.adversary import fitted_q_adversary, tabular_q_adversary
 from regretgap.sampled.data import CountingExpert, Samples, collect, concat, observe
@@ -50,6 +51,8 @@ class BladesHistory(NamedTuple):
             ``sigma^(1..N+1)`` (one more entry than the rounds), on every answer held out.
     """
 
+    __repr__ = short_repr
+
     loss: tuple[float, ...]
     agent: tuple[int, ...]
     queries: tuple[int, ...]
@@ -61,6 +64,8 @@ class BladesResult(NamedTuple):
     :class:`~regretgap.sampled.MediatorPolicy` (``policy.table(game)`` gives the exact
     core's ``[H, S, A]``); history; best_round (0: the initial iterate); queries (expert
     queries made)."""
+
+    __repr__ = short_repr
 
     policy: MediatorPolicy
     history: BladesHistory

@@ -18,6 +18,7 @@ from typing import Any, NamedTuple
 import numpy as np
 from scipy.special import ndtri
 
+from regretgap._repr import short_repr
 from regretgap.errors import ValidationError
 from regretgap.sampled.adversary import (
     AdversaryResult,
@@ -67,6 +68,8 @@ class RegretEstimate(NamedTuple):
         confidence: the confidence level of the intervals.
     """
 
+    __repr__ = short_repr
+
     value: float
     ci: tuple[float, float]
     agent: int
@@ -100,6 +103,8 @@ class GapEstimate(NamedTuple):
         episodes: episodes simulated in all.
         confidence: the confidence level of the intervals.
     """
+
+    __repr__ = short_repr
 
     value_gap: float
     value_gap_ci: tuple[float, float]

@@ -13,6 +13,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from regretgap._repr import short_repr
 from regretgap.errors import ValidationError
 from regretgap.sampled.data import Samples, check_samples_set
 from regretgap.sampled.policies import MediatorPolicy
@@ -31,6 +32,8 @@ class JBCHistory(NamedTuple):
             has a different name from :class:`regretgap.learners.jbc.JBCHistory`'s.
     """
 
+    __repr__ = short_repr
+
     log_loss: float
     disagreement: float
 
@@ -38,6 +41,8 @@ class JBCHistory(NamedTuple):
 class JBCResult(NamedTuple):
     """Attributes: policy, the fitted :class:`~regretgap.sampled.MediatorPolicy` (tabulate it
     with ``policy.table(game)`` for the exact core); history :class:`JBCHistory`."""
+
+    __repr__ = short_repr
 
     policy: MediatorPolicy
     history: JBCHistory

@@ -46,6 +46,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from regretgap._repr import short_repr
 from regretgap.errors import ValidationError
 from regretgap.sampled.adversary import fitted_q_adversary, tabular_q_adversary
 from regretgap.sampled.data import Samples, check_samples_set, collect
@@ -82,6 +83,8 @@ class MaliceHistory(NamedTuple):
             :func:`malice`.
     """
 
+    __repr__ = short_repr
+
     loss: tuple[float, ...]
     agent: tuple[int, ...]
     max_weight: tuple[float, ...]
@@ -92,6 +95,8 @@ class MaliceHistory(NamedTuple):
 class MaliceResult(NamedTuple):
     """Attributes: policy (the best iterate, a fitted :class:`MediatorPolicy`); history;
     best_round (0: the J-BC fit)."""
+
+    __repr__ = short_repr
 
     policy: MediatorPolicy
     history: MaliceHistory

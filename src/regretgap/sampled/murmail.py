@@ -25,6 +25,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from regretgap._repr import short_repr
 from regretgap.errors import ValidationError
 from regretgap.sampled.adversary import fitted_q_adversary, tabular_q_adversary
 from regretgap.sampled.data import CountingExpert, observe
@@ -99,6 +100,8 @@ class SampledMurmailHistory(NamedTuple):
         loss: mean over agents of the batch mean ``||pi_i,k(.|x_b) - e_{a_b}||^2``.
     """
 
+    __repr__ = short_repr
+
     queries: tuple[int, ...]
     uncertainty: tuple[float, ...]
     loss: tuple[float, ...]
@@ -107,6 +110,8 @@ class SampledMurmailHistory(NamedTuple):
 class SampledMurmailResult(NamedTuple):
     """Attributes: policy (the average iterate, a :class:`MurmailPolicy`); history; queries
     (expert answers made)."""
+
+    __repr__ = short_repr
 
     policy: MurmailPolicy
     history: SampledMurmailHistory
