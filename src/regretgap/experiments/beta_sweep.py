@@ -9,7 +9,8 @@ slope of ``log(regret gap)`` in ``log(beta)`` is fitted by least squares; its 95
 is over seeds. Table 1 (Theorems 5.3 and 5.7): J-BC and ALICE may pay ``1/beta`` (slope
 near -1), MALICE does not (slope near 0). A learner whose gap is flat at the small-beta end
 is *saturated* (the class's misfit, not coverage, sets its gap) and the 1/beta claim is then
-not applicable, which the report says. J-IRL is left out: it does not take a policy class.
+not applicable, which the report says. J-IRL is left out to keep the default run short (it
+projects onto the class at each of its rounds); ``coverage_family`` runs it with this class.
 """
 
 from __future__ import annotations
