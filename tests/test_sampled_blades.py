@@ -268,7 +268,7 @@ def test_sampled_learners_import_no_evaluator_and_no_rewards() -> None:
             {"regretgap.game", "regretgap.game.MarkovGame"} if name == "policies" else set()
         ), name
     learner_ok = {
-        "regretgap.errors", "regretgap.simulator", "regretgap.data",
+        "regretgap.errors", "regretgap.simulator", "regretgap.data", "regretgap._repr",
         "regretgap.sampled.data", "regretgap.sampled.policies", "regretgap.sampled.adversary",
         "regretgap.sampled.jbc",
     }  # fmt: skip

@@ -386,6 +386,7 @@ def test_the_learners_import_nothing_that_holds_rewards() -> None:
         "math",
         "typing",
         "numpy",
+        "regretgap._repr",  # one-line reprs of results: no rewards
         "regretgap.errors",
         "regretgap.simulator",
         "regretgap.data",

@@ -132,7 +132,8 @@ def test_the_module_imports_nothing_that_holds_rewards():
     imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
     imported |= {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
     allowed = {
-        "__future__", "collections.abc", "math", "typing", "numpy", "regretgap.errors",
+        "__future__", "collections.abc", "math", "typing", "numpy", "regretgap._repr",
+        "regretgap.errors",
         "regretgap.simulator", "regretgap.sampled.data", "regretgap.sampled.policies",
         "regretgap.sampled.adversary",
     }  # fmt: skip
