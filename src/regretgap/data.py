@@ -435,34 +435,17 @@ class QueryableExpert:
         drawn from it, one-hot (for a joint expert, agent ``i``'s part of one joint draw has
         that law). One query per pair, counted in :attr:`queries` like :meth:`query`.
         """
-        pol = self._marginal(agent)
-        h = np.asarray(h, dtype=np.int64)
-        s = np.asarray(s, dtype=np.int64)
-        num_states = pol.shape[-2]
-        if np.any((s < 0) | (s >= num_states)):
-            bad = s[(s < 0) | (s >= num_states)].ravel()[0]
-            raise ValidationError(f"query state {bad} outside 0..{num_states - 1}")
-        if pol.ndim == 2:
-            out = pol[s]
-        else:
-            if np.any((h < 0) | (h >= pol.shape[0])):
-                bad = h[(h < 0) | (h >= pol.shape[0])].ravel()[0]
-                raise ValidationError(f"query step {bad} outside 0..{pol.shape[0] - 1}")
-            out = pol[h, s]
-        self.queries += int(np.broadcast(h, s).size)
-        if self.answers == "distribution":
-            return out
-        flat = out.reshape(-1, out.shape[-1])
-        drawn = _inverse_cdf(flat, self._rng.random(flat.shape[0]))
-        onehot = np.zeros_like(flat)
-        onehot[np.arange(flat.shape[0]), drawn] = 1.0
-        return onehot.reshape(out.shape)
+        return self._answer(self._marginal(agent), h, s)
 
     def query(self, h: Any, s: Any) -> np.ndarray:
         """The expert's answers at steps ``h`` and states ``s``: ``[k, A]`` rows (see class)."""
+        return self._answer(self._sigma, h, s)
+
+    def _answer(self, pol: np.ndarray, h: Any, s: Any) -> np.ndarray:
+        """Rows of ``pol`` (``[S, n]`` or ``[H, S, n]``) at ``(h, s)``, checked and counted:
+        the rows themselves, or one sampled one-hot answer each."""
         h = np.asarray(h, dtype=np.int64)
         s = np.asarray(s, dtype=np.int64)
-        pol = self._sigma
         num_states = pol.shape[-2]
         if np.any((s < 0) | (s >= num_states)):
             bad = s[(s < 0) | (s >= num_states)].ravel()[0]

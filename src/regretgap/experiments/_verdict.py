@@ -147,6 +147,32 @@ def non_inferiority(
     return Comparison(word, diff, margin, measured)
 
 
+def comparison_verdict(
+    experiment: str,
+    claim: str,
+    learner: str,
+    assumption: str,
+    bound: str,
+    cmp: Comparison,
+    *,
+    paired_over: str,
+) -> Verdict:
+    """The report row of a paired non-inferiority :class:`Comparison` (kind CLAIM)."""
+    return Verdict(
+        experiment,
+        claim,
+        learner,
+        assumption,
+        bound,
+        f"{cmp.measured}; paired over {paired_over}",
+        cmp.word,
+        f"paired non-inferiority over {paired_over}: the 95% CI upper end of the regret-gap "
+        f"difference is below the margin ({MARGIN_FRACTION:.0%} of the analogue's mean gap "
+        f"+ {MARGIN_FLOOR:g})",
+        {"diff_mean": cmp.diff.mean, "diff_high": cmp.diff.high, "margin": cmp.margin},
+    )
+
+
 def clean(x: float, tol: float = TOLERANCE) -> float:
     """``0.0`` for ``|x| < tol`` (round-off of an exact zero), else ``x``."""
     return 0.0 if abs(x) < tol else float(x)

@@ -31,6 +31,7 @@ from regretgap.experiments._verdict import (
     PROOF_CONSTANT,
     TOLERANCE,
     Verdict,
+    comparison_verdict,
     fmt,
     fmt_ci,
     judge,
@@ -207,18 +208,14 @@ def verdict(results: list[tuple[dict, dict]]) -> list[Verdict]:
         unit = "demonstrations" if key == "demos" else "roll-ins per agent per round"
         strongest = f" (the stronger of {', '.join(NAMES[r] for r in ran)})" if len(ran) > 1 else ""
         out.append(
-            Verdict(
+            comparison_verdict(
                 NAME,
                 f"{NAMES[ours]} vs {NAMES[rivals[0]]}" + ("" if len(rivals) == 1 else "/+noise"),
                 NAMES[ours],
                 "random games, equal " + ("data" if key == "demos" else "expert queries"),
                 "no worse than the single-agent analogue" + strongest,
-                f"at {budgets[-1]} {unit}, {cmp.measured}",
-                cmp.word,
-                f"paired non-inferiority (same game and seed) against {NAMES[theirs]}: the "
-                f"95% CI upper end of {NAMES[ours]} - {NAMES[theirs]} is below the margin "
-                f"(10% of {NAMES[theirs]}'s mean gap + 1e-3)",
-                {"diff_mean": cmp.diff.mean, "diff_high": cmp.diff.high, "margin": cmp.margin},
+                cmp._replace(measured=f"at {budgets[-1]} {unit}, {cmp.measured}"),
+                paired_over="game and seed",
             )
         )
     return out

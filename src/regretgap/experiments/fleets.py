@@ -38,6 +38,7 @@ from regretgap.experiments._verdict import (
     NOT_APPLICABLE,
     Verdict,
     bound_verdict,
+    comparison_verdict,
     fmt,
     fmt_ci,
     mean_ci,
@@ -261,17 +262,14 @@ def _compare(results, ours: str, rivals: tuple[str, ...], why: str) -> Verdict |
     seeds = sorted(set(gaps[ours]) & set(gaps[theirs]))
     diffs = [gaps[ours][k] - gaps[theirs][k] for k in seeds]
     cmp = non_inferiority(diffs, [gaps[theirs][k] for k in seeds], NAMES[ours], NAMES[theirs])
-    return Verdict(
+    return comparison_verdict(
         NAME,
         claim,
         NAMES[ours],
         why,
         "regret gap no larger than the analogue's (the strongest that ran)",
-        cmp.measured,
-        cmp.word,
-        f"paired non-inferiority over seeds against {NAMES[theirs]}: the 95% CI upper end of "
-        f"{NAMES[ours]} - {NAMES[theirs]} is below the margin (10% of its mean gap + 1e-3)",
-        {"diff_mean": cmp.diff.mean, "diff_high": cmp.diff.high, "margin": cmp.margin},
+        cmp,
+        paired_over="seeds",
     )
 
 

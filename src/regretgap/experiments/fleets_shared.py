@@ -26,7 +26,15 @@ import numpy as np
 import regretgap as rg
 from regretgap.experiments._render import md_table
 from regretgap.experiments._suite import NAMES, RunSpec, data_rng, measure
-from regretgap.experiments._verdict import Verdict, fmt, fmt_ci, mean_ci, non_inferiority
+from regretgap.experiments._verdict import (
+    Verdict,
+    comparison_verdict,
+    fmt,
+    fmt_ci,
+    mean_ci,
+    non_inferiority,
+)
+from regretgap.experiments.fleets import unavailable
 
 NAME = "fleets_shared"
 TITLE = "Fleets that can separate: a shared-parameter class on 16,384 incident states"
@@ -51,15 +59,6 @@ class Args:
     """Repetitions."""
     quick: bool = False
     """CI form: 8 incident-prone links (256 states), five seeds."""
-
-
-def unavailable() -> str | None:
-    """Why the experiment cannot run here (``None`` when it can): networkx is an extra."""
-    try:
-        import networkx  # noqa: F401
-    except ImportError:
-        return 'needs networkx for k shortest routes: pip install "regretgap[routing]"'
-    return None
 
 
 def runs(args: Args) -> list[RunSpec]:
@@ -129,19 +128,18 @@ def verdict(results: list[tuple[dict, dict]]) -> list[Verdict]:
             continue
         cmp = non_inferiority(diffs, reference, "MALICE", NAMES[theirs])
         out.append(
-            Verdict(
+            comparison_verdict(
                 NAME,
                 f"MALICE vs {NAMES[theirs]} (fleets, shared class)",
                 "MALICE",
                 "beta-coverage, a shared-parameter class on 2^L incident states, the same "
                 "demonstrations",
                 "no worse than the analogue",
-                f"{cmp.measured}; MALICE's iterates differ from J-BC's in "
-                f"{differ['malice']:.0%} of rounds, ALICE's in {differ['alice']:.0%}",
-                cmp.word,
-                "paired non-inferiority over seeds: the 95% CI upper end of the difference is "
-                "below the margin (10% of the analogue's mean gap + 1e-3)",
-                {"diff_mean": cmp.diff.mean, "diff_high": cmp.diff.high, "margin": cmp.margin},
+                cmp._replace(
+                    measured=f"{cmp.measured}; MALICE's iterates differ from J-BC's in "
+                    f"{differ['malice']:.0%} of rounds, ALICE's in {differ['alice']:.0%}"
+                ),
+                paired_over="seeds",
             )
         )
     return out

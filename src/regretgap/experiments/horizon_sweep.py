@@ -38,6 +38,7 @@ from regretgap.experiments._verdict import (
     PROOF_CONSTANT,
     TOLERANCE,
     Verdict,
+    comparison_verdict,
     fmt,
     fmt_ci,
     group,
@@ -242,7 +243,7 @@ def verdict(results: list[tuple[dict, dict]]) -> list[Verdict]:
             diffs, reference = noisy
             cmp = non_inferiority(diffs, reference, "BLADES", "DAgger+noise")
             out.append(
-                Verdict(
+                comparison_verdict(
                     NAME,
                     "BLADES vs DAgger+noise",
                     "BLADES",
@@ -250,11 +251,8 @@ def verdict(results: list[tuple[dict, dict]]) -> list[Verdict]:
                     "random deviations (rate 0.3)",
                     "no worse than the strongest simple baseline (here: one deviation "
                     "reaches s_1, so random deviations suffice and no advantage is expected)",
-                    cmp.measured + ", paired over H and seed",
-                    cmp.word,
-                    "non-inferiority: the 95% CI upper end of the paired regret-gap "
-                    "difference is below the margin (10% of DAgger+noise's mean + 1e-3)",
-                    {"diff_mean": cmp.diff.mean, "diff_high": cmp.diff.high, "margin": cmp.margin},
+                    cmp,
+                    paired_over="H and seed",
                 )
             )
     return out

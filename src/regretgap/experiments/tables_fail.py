@@ -27,6 +27,7 @@ from regretgap.experiments._suite import NAMES, RunSpec, measure
 from regretgap.experiments._verdict import (
     NOT_APPLICABLE,
     Verdict,
+    comparison_verdict,
     fmt,
     fmt_ci,
     judge,
@@ -285,7 +286,7 @@ def verdict(results: list[tuple[dict, dict]]) -> list[Verdict]:
         diffs, reference = pairs
         cmp = non_inferiority(diffs, reference, "BLADES", "DAgger+noise")
         out.append(
-            Verdict(
+            comparison_verdict(
                 NAME,
                 "BLADES vs DAgger+noise",
                 "BLADES",
@@ -294,11 +295,8 @@ def verdict(results: list[tuple[dict, dict]]) -> list[Verdict]:
                 "no worse than the strongest simple baseline (a punishment lies one "
                 "defection away, so random deviations reach it too and no advantage is "
                 "expected here; see directed_deviations)",
-                cmp.measured + " (log-linear, paired by seed)",
-                cmp.word,
-                "paired non-inferiority: the 95% CI upper end of BLADES - DAgger+noise is "
-                "below the margin (10% of DAgger+noise's mean gap + 1e-3)",
-                {"diff_mean": cmp.diff.mean, "diff_high": cmp.diff.high, "margin": cmp.margin},
+                cmp,
+                paired_over="seeds (log-linear)",
             )
         )
     mal, ali = _gaps(results, "malice", "loglinear"), _gaps(results, "alice", "loglinear")
