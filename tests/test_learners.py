@@ -362,3 +362,52 @@ def test_jirl_with_a_policy_class_answers_within_it():
     assert np.abs(free.policy[1, 0] - free.policy[1, 1]).max() > 1e-3
     with pytest.raises(rg.ValidationError, match="policy_class"):
         rg.jirl(c.game, demos, rng=np.random.default_rng(0), policy_class=object())
+
+
+def test_noise_dagger_history_loss_is_on_the_noisy_roll_in():
+    """history.loss[0]: the first iterate's loss on the *noisy* roll-in distribution
+    (the brute-force Kronecker noise kernel), labels from the demonstrations, 1 where
+    unlabelled. Theorem 4.5's s_1 is unlabelled and reached only by noise, so the obedient
+    roll-in's loss is smaller."""
+    from regretgap.losses import tv
+
+    h, rate = 6, 0.3
+    c = theorem_4_5(h)
+    demos = _demos(c.game, c.expert, n=200)
+    losses = {}
+    for r in (0.0, rate):
+        res = rg.dagger(
+            c.game,
+            rg.QueryableExpert(c.expert),
+            rng=np.random.default_rng(3),
+            demos=demos,
+            rounds=1,
+            rollouts=8,
+            deviation_rate=r,
+        )
+        losses[r] = res.history.loss[0]
+    counts = rg.as_demonstrations(demos).counts(c.game)
+    total = counts.sum(axis=-1)
+    label = counts / np.maximum(total, 1)[..., None]
+    sigma = res.iterates[0]
+    ell = np.where(total > 0, tv(label, sigma), 1.0)
+    d = rg.state_distribution(c.game, sigma @ _kron_noise(c.game, rate))
+    assert losses[rate] == pytest.approx(float((d * ell).sum()) / h, rel=1e-12)
+    assert losses[rate] > losses[0.0] + 0.01
+
+
+@pytest.mark.parametrize("rate", [0, 0.0, 1, 1.0, np.float32(0.5), np.int64(1)])
+def test_check_rate_accepts_the_closed_unit_interval(rate):
+    from regretgap.learners.blades import check_rate
+
+    assert check_rate(rate) == float(rate)
+    c = theorem_4_5(4)
+    res = rg.dagger(
+        c.game,
+        rg.QueryableExpert(c.expert),
+        rng=np.random.default_rng(0),
+        rounds=1,
+        rollouts=4,
+        deviation_rate=rate,
+    )
+    assert res.queries > 0
