@@ -609,7 +609,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 0
     previous = None
-    if threading.current_thread() is threading.main_thread():
+    # the console script (_regretgap_cli) already ends the process on SIGTERM with one line;
+    # called as a function (or by python -m regretgap.cli), SIGTERM unwinds like Ctrl-C
+    if threading.current_thread() is threading.main_thread() and signal.getsignal(
+        signal.SIGTERM
+    ) in (signal.SIG_DFL, None):
         previous = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         return args.func(args)
