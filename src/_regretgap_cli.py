@@ -30,9 +30,19 @@ def _stop(signum: int, frame: object) -> None:
 
 
 def main() -> int:
-    """Install the handlers, then import and run :func:`regretgap.cli.main`."""
+    """Install the handlers, then import and run :func:`regretgap.cli.main`.
+
+    Before this function runs (the interpreter's own start-up, tens of milliseconds) a
+    SIGTERM ends the process silently, as it would any program. ``REGRETGAP_READY_FILE``,
+    when set, names a file created once the handlers are in place (for supervisors and
+    the tests, which time their signals from it).
+    """
     for signum in _LINES:
         signal.signal(signum, _stop)
+    ready = os.environ.get("REGRETGAP_READY_FILE")
+    if ready:
+        with open(ready, "w"):
+            pass
     from regretgap.cli import main as cli_main
 
     return cli_main()
