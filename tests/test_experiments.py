@@ -305,14 +305,10 @@ def test_tables_fail_verdicts_both_ways(suite):
     # DAgger+noise better than BLADES by a clear margin: BLADES is worse
     noisy = doctor(res, setter(regret_gap=0.0), learner="dagger_noise")
     noisy = doctor(noisy, setter(regret_gap=0.05), learner="blades", **{"class": "loglinear"})
-    assert words(tables_fail.verdict(noisy))[("BLADES vs DAgger+noise", "BLADES")] == (
-        INCONSISTENT
-    )
+    assert words(tables_fail.verdict(noisy))[("BLADES vs DAgger+noise", "BLADES")] == (INCONSISTENT)
     # the log-linear class no better than the table: features did not generalise
     flat = doctor(res, setter(regret_gap=10.0), learner="jbc", **{"class": "loglinear"})
-    assert words(tables_fail.verdict(flat))[("Features generalise", "J-BC")] == (
-        INCONSISTENT
-    )
+    assert words(tables_fail.verdict(flat))[("Features generalise", "J-BC")] == (INCONSISTENT)
     # BLADES no better than DAgger at equal queries
     tie = doctor(res, setter(regret_gap=10.0), learner="blades", **{"class": "loglinear"})
     assert words(tables_fail.verdict(tie))[("Theorem 5.9 vs Theorem 4.5", "BLADES vs DAgger")] == (
@@ -357,3 +353,47 @@ def test_directed_deviations_measured_verdicts(suite):
         ("Eq. 7's worst-case deviation (table, optimistic adversary)", who): CONSISTENT,
         ("Eq. 7's worst-case deviation (log-linear, optimistic adversary)", who): CONSISTENT,
     }
+
+
+# -- edges found by hand mutation of the verdicts ---------------------------------------
+
+
+def test_horizon_value_half_edges(suite):
+    res = suite["horizon_sweep"]
+    limit = horizon_sweep.VALUE_FRACTION * (8 - 2)
+    at_limit = doctor(res, setter(value_gap=limit), learner="jbc", H=8)
+    assert words(horizon_sweep.verdict(at_limit))[("Theorem 4.5", "J-BC")] == CONSISTENT
+    # a value gap below zero by more than the limit is not "value is easy" either
+    negative = doctor(res, setter(value_gap=-0.5), learner="jbc", H=8)
+    assert words(horizon_sweep.verdict(negative))[("Theorem 4.5", "J-BC")] == INCONSISTENT
+    # between VALUE_FRACTION (H - 2) and VALUE_FRACTION H: judged on H - 2
+    between = doctor(res, setter(value_gap=horizon_sweep.VALUE_FRACTION * 7), learner="jbc", H=8)
+    assert words(horizon_sweep.verdict(between))[("Theorem 4.5", "J-BC")] == INCONSISTENT
+
+
+def test_remark_4_6_consistent_when_covered_and_not_refused(suite):
+    res = copy.deepcopy(suite["horizon_sweep"])
+    for config, metrics in res:
+        if config["learner"] == "malice":
+            metrics.pop("not_applicable", None)
+            metrics["expert_uncovered"] = []
+    assert words(horizon_sweep.verdict(res))[("Remark 4.6", "MALICE")] == CONSISTENT
+
+
+def test_data_sweep_without_noise_dagger_compares_with_dagger(suite):
+    res = [(c, m) for c, m in suite["data_sweep"] if c["learner"] != "dagger_noise"]
+    row = next(v for v in data_sweep.verdict(res) if v.claim == "BLADES vs DAgger/+noise")
+    assert row.word == CONSISTENT and "BLADES - DAgger:" in row.measured
+
+
+def test_tables_fail_remark_4_6_threshold_and_one_punishment(suite):
+    from regretgap.experiments import tables_fail
+
+    res = suite["tables_fail"]
+    alice = float(np.mean([m["regret_gap"] for c, m in res if c["learner"] == "alice"]))
+    fixed = doctor(res, setter(regret_gap=0.3 * alice), learner="malice")
+    assert words(tables_fail.verdict(fixed))[("Remark 4.6", "MALICE")] == INCONSISTENT
+    half = doctor(res, setter(regret_gap=0.5 * alice), learner="malice")
+    assert words(tables_fail.verdict(half))[("Remark 4.6", "MALICE")] == CONSISTENT
+    one = doctor(res, setter(demonstrated_punishment_samples=1), learner="malice")
+    assert words(tables_fail.verdict(one))[("Remark 4.6", "MALICE")] == NOT_APPLICABLE
