@@ -397,3 +397,26 @@ def test_tables_fail_remark_4_6_threshold_and_one_punishment(suite):
     assert words(tables_fail.verdict(half))[("Remark 4.6", "MALICE")] == CONSISTENT
     one = doctor(res, setter(demonstrated_punishment_samples=1), learner="malice")
     assert words(tables_fail.verdict(one))[("Remark 4.6", "MALICE")] == NOT_APPLICABLE
+
+
+def test_paired_rows_pair_every_seed_and_take_the_margin_from_the_analogue(suite):
+    from regretgap.experiments import tables_fail
+
+    res = suite["horizon_sweep"]
+    runs = len([c for c, _ in res if c["learner"] == "blades"])
+    row = next(v for v in horizon_sweep.verdict(res) if v.claim == "BLADES vs DAgger+noise")
+    assert f"over {runs} pairs" in row.measured
+    # one pair worse by 0.3, the rest equal: the mean moves by 0.3 / runs exactly
+    config = next(c for c, _ in res if c["learner"] == "blades")
+    one = doctor(res, setter(regret_gap=0.3), learner="blades", H=config["H"], seed=config["seed"])
+    row = next(v for v in horizon_sweep.verdict(one) if v.claim == "BLADES vs DAgger+noise")
+    assert row.numbers["diff_mean"] == pytest.approx(0.3 / runs)
+    # the margin is 10% of DAgger+noise's mean gap (+ 1e-3), not BLADES's
+    far = doctor(res, setter(regret_gap=2.0), learner="dagger_noise")
+    row = next(v for v in horizon_sweep.verdict(far) if v.claim == "BLADES vs DAgger+noise")
+    assert row.numbers["margin"] == pytest.approx(0.2 + 1e-3)
+    seeds = len({c["seed"] for c, _ in suite["tables_fail"]})
+    row = next(
+        v for v in tables_fail.verdict(suite["tables_fail"]) if v.claim == "BLADES vs DAgger+noise"
+    )
+    assert f"over {seeds} pairs" in row.measured
