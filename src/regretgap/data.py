@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from regretgap import _kernels
+from regretgap._repr import short_repr
 from regretgap.deviations import agent_axes, as_deviation
 from regretgap.errors import ValidationError
 from regretgap.game import MarkovGame
@@ -39,6 +40,8 @@ class Trajectories:
     played: np.ndarray
     rewards: np.ndarray
     deviator: np.ndarray
+
+    __repr__ = short_repr
 
     def __post_init__(self) -> None:
         n, horizon = np.shape(self.states)
@@ -171,6 +174,8 @@ class MonteCarloEstimate:
     low: np.ndarray
     high: np.ndarray
 
+    __repr__ = short_repr
+
     def hoeffding_halfwidth(self, delta: float) -> np.ndarray:
         """Half-width ``t`` with ``P(|mean_i - J_i| >= t) <= delta`` for each agent (Hoeffding)."""
         if not 0 < delta < 1:
@@ -219,6 +224,8 @@ class Demonstrations:
 
     states: np.ndarray
     actions: np.ndarray
+
+    __repr__ = short_repr
 
     def __post_init__(self) -> None:
         if np.ndim(self.states) != 2 or np.shape(self.states) != np.shape(self.actions):

@@ -79,6 +79,8 @@ class Network:
     num_nodes: int
     first_thru_node: int
 
+    __repr__ = short_repr
+
     def travel_time(self, flow: np.ndarray, factor: np.ndarray | None = None) -> np.ndarray:
         """BPR link times ``t0 (1 + b (x / c)^p)`` for flows ``[..., L]``."""
         t0 = self.free_flow_time if factor is None else self.free_flow_time * factor
