@@ -41,7 +41,8 @@ class Trajectories:
     rewards: np.ndarray
     deviator: np.ndarray
 
-    __repr__ = short_repr
+    def __repr__(self) -> str:
+        return short_repr(self)
 
     def __post_init__(self) -> None:
         n, horizon = np.shape(self.states)
@@ -174,7 +175,8 @@ class MonteCarloEstimate:
     low: np.ndarray
     high: np.ndarray
 
-    __repr__ = short_repr
+    def __repr__(self) -> str:
+        return short_repr(self)
 
     def hoeffding_halfwidth(self, delta: float) -> np.ndarray:
         """Half-width ``t`` with ``P(|mean_i - J_i| >= t) <= delta`` for each agent (Hoeffding)."""
@@ -225,7 +227,8 @@ class Demonstrations:
     states: np.ndarray
     actions: np.ndarray
 
-    __repr__ = short_repr
+    def __repr__(self) -> str:
+        return short_repr(self)
 
     def __post_init__(self) -> None:
         if np.ndim(self.states) != 2 or np.shape(self.states) != np.shape(self.actions):
@@ -468,6 +471,7 @@ class QueryableExpert:
         if self.answers == "distribution":
             return out
         flat = out.reshape(-1, out.shape[-1])
+        assert self._rng is not None  # __init__ requires it for answers='sampled'
         drawn = _inverse_cdf(flat, self._rng.random(flat.shape[0]))
         onehot = np.zeros_like(flat)
         onehot[np.arange(flat.shape[0]), drawn] = 1.0

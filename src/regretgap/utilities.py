@@ -47,7 +47,8 @@ class TableUtilities:
 
     rewards: np.ndarray
 
-    __repr__ = short_repr
+    def __repr__(self) -> str:
+        return short_repr(self)
 
     @property
     def num_agents(self) -> int:

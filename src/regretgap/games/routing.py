@@ -79,7 +79,8 @@ class Network:
     num_nodes: int
     first_thru_node: int
 
-    __repr__ = short_repr
+    def __repr__(self) -> str:
+        return short_repr(self)
 
     def travel_time(self, flow: np.ndarray, factor: np.ndarray | None = None) -> np.ndarray:
         """BPR link times ``t0 (1 + b (x / c)^p)`` for flows ``[..., L]``."""
@@ -382,7 +383,8 @@ class RoutingGame(NamedTuple):
         time_scale: travel time that maps to reward ``-1``.
     """
 
-    __repr__ = short_repr
+    def __repr__(self) -> str:
+        return short_repr(self)
 
     game: MarkovGame
     routes: tuple[tuple[tuple[int, ...], ...], ...]
@@ -546,7 +548,8 @@ class FleetGame(NamedTuple):
         equilibrium: the background's :class:`UserEquilibrium`.
     """
 
-    __repr__ = short_repr
+    def __repr__(self) -> str:
+        return short_repr(self)
 
     game: MarkovGame
     od: tuple[int, int]

@@ -48,7 +48,8 @@ class Samples(NamedTuple):
     steps: np.ndarray
     episodes: np.ndarray
 
-    __repr__ = short_repr
+    def __repr__(self) -> str:
+        return short_repr(self)
 
     def __len__(self) -> int:  # type: ignore[override]
         return int(self.actions.shape[0])
