@@ -6,7 +6,8 @@ imports (numpy, scipy, numba): the handlers are in place from the first instruct
 writes one line to standard error and ends the process at once with 130 (Ctrl-C) or 143
 (SIGTERM). Nothing finished is lost: ``reproduce`` commits each run as it ends, and every
 file is written atomically (a temporary file, then a rename), so an interrupted write
-leaves the old file.
+leaves the old file. ``reproduce --workers N``'s worker processes are killed first: left
+running, each would finish its run and print a traceback when it found the driver gone.
 """
 
 from __future__ import annotations
@@ -21,12 +22,38 @@ _LINES = {
 }
 
 
+def _kill_children() -> None:
+    """Kill this process's ``multiprocessing`` children (``reproduce --workers``): they hold
+    no results (only the driver writes the database) and ignore Ctrl-C by design."""
+    mp = sys.modules.get("multiprocessing")
+    if mp is None:  # never imported: no children
+        return
+    try:
+        children = mp.active_children()
+        for child in children:
+            child.kill()
+        for child in children:
+            child.join(timeout=2)
+    except Exception:  # interrupted mid-bookkeeping: exiting matters more than tidying
+        pass
+
+
 def _stop(signum: int, frame: object) -> None:
     code, line = _LINES[signum]
     try:
+        # a second signal (Ctrl-C twice) would run this handler again inside this one
+        signal.pthread_sigmask(signal.SIG_BLOCK, set(_LINES))
         os.write(2, line)
+        _kill_children()
     finally:
         os._exit(code)
+
+
+def install() -> None:
+    """Make SIGINT and SIGTERM print one line and end the process (130, 143) from now on;
+    ``python -m regretgap.cli`` calls it too."""
+    for signum in _LINES:
+        signal.signal(signum, _stop)
 
 
 def main() -> int:
@@ -37,8 +64,7 @@ def main() -> int:
     when set, names a file created once the handlers are in place (for supervisors and
     the tests, which time their signals from it).
     """
-    for signum in _LINES:
-        signal.signal(signum, _stop)
+    install()
     ready = os.environ.get("REGRETGAP_READY_FILE")
     if ready:
         with open(ready, "w"):

@@ -1,11 +1,13 @@
-"""Release hygiene: the version has one source, and a wheel built from this tree installs
-in a fresh environment with its data, its type marker and its console script."""
+"""Release hygiene: the version has one source, and an sdist and a wheel built from this
+tree install in a fresh environment with their data, type marker and console script."""
 
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 import sys
+import tarfile
 import tomllib
 import venv
 import zipfile
@@ -26,21 +28,48 @@ def test_the_version_has_one_source():
     assert f"## {regretgap.__version__}" in (ROOT / "CHANGELOG.md").read_text()
 
 
+_NOT_SOURCES = shutil.ignore_patterns(
+    ".git", "build", "dist", "*.egg-info", "__pycache__", ".*_cache", ".hypothesis", ".venv",
+    "venv", "regretgap-report",
+)  # fmt: skip
+
+
+def _backend(where: Path, hook: str, out: Path) -> Path:
+    """Run setuptools' PEP 517 ``hook`` in ``where`` (what ``python -m build
+    --no-isolation`` does: setuptools is installed, nothing is fetched)."""
+    name = subprocess.run(
+        [sys.executable, "-c",
+         f"from setuptools import build_meta; print(build_meta.{hook}({str(out)!r}))"],
+        cwd=where, check=True, capture_output=True, text=True,
+    ).stdout.split()[-1]  # fmt: skip
+    return out / name
+
+
 @pytest.mark.slow
-def test_wheel_builds_and_installs_in_a_fresh_environment(tmp_path):
-    """``pip wheel`` without build isolation (setuptools is installed; nothing is fetched),
-    then a venv that sees the installed dependencies but not this checkout."""
+def test_sdist_and_wheel_build_and_install_in_a_fresh_environment(tmp_path):
+    """The sdist from a copy of the sources (the checkout gets no build/ or egg-info), the
+    wheel from the unpacked sdist (so the sdist is complete), then a venv that sees the
+    installed dependencies but not this checkout: import, data files, type marker and the
+    console script."""
+    tree = tmp_path / "tree"
+    shutil.copytree(ROOT, tree, ignore=_NOT_SOURCES)
     dist = tmp_path / "dist"
-    subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
-         "-w", str(dist), str(ROOT)],
-        check=True, capture_output=True, text=True,
-    )  # fmt: skip
-    (wheel,) = dist.glob("regretgap-*.whl")
-    assert f"regretgap-{regretgap.__version__}-" in wheel.name
-    names = zipfile.ZipFile(wheel).namelist()
-    assert "regretgap/py.typed" in names
-    assert "regretgap/networks/SiouxFalls/SiouxFalls_net.tntp" in names
+    sdist = _backend(tree, "build_sdist", dist)
+    assert sdist.name == f"regretgap-{regretgap.__version__}.tar.gz"
+    top = f"regretgap-{regretgap.__version__}"
+    with tarfile.open(sdist) as tar:
+        names = set(tar.getnames())
+        tar.extractall(tmp_path / "unpacked", filter="data")
+    for name in ("PKG-INFO", "pyproject.toml", "README.md", "LICENSE", "CHANGELOG.md",
+                 "src/_regretgap_cli.py", "src/regretgap/py.typed",
+                 "src/regretgap/networks/SiouxFalls/SiouxFalls_net.tntp"):  # fmt: skip
+        assert f"{top}/{name}" in names, name
+    wheel = _backend(tmp_path / "unpacked" / top, "build_wheel", dist)
+    assert wheel.name.startswith(f"regretgap-{regretgap.__version__}-")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for name in ("_regretgap_cli.py", "regretgap/py.typed",
+                 "regretgap/networks/SiouxFalls/SiouxFalls_net.tntp"):  # fmt: skip
+        assert name in names, name
     env = tmp_path / "env"
     venv.create(env, system_site_packages=True, with_pip=False)
     python = env / "bin" / "python"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -56,3 +57,66 @@ def test_a_signal_at_any_moment_is_one_line(tmp_path, signum, delay):
         code, line = LINES[signum]
         assert proc.returncode == code, err
         assert err.strip().splitlines() == [line], err
+
+
+def _children(pid: int) -> set[int]:
+    """The processes whose parent is ``pid`` (from /proc)."""
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # gone since the listing
+            continue
+        if int(fields[1]) == pid:
+            found.add(int(stat.parent.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc (Linux)")
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_a_signal_stops_reproduce_workers_too(tmp_path, signum):
+    """``reproduce --workers 2``: the workers die with the driver. Left running (they ignore
+    Ctrl-C), each finished its run, found the driver gone and printed a traceback on the
+    same standard error, after the one line."""
+    out = tmp_path / "out"
+    db = out / "results.sqlite"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "_regretgap_cli", "reproduce", "--quick", "--workers", "2",
+         "--out", str(out)],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 120
+    while proc.poll() is None and time.monotonic() < deadline:
+        if db.exists() and len(_children(proc.pid)) >= 3:  # two workers, resource tracker
+            try:
+                with sqlite3.connect(db) as con:
+                    if con.execute("SELECT COUNT(*) FROM runs").fetchone()[0] >= 1:
+                        break
+            except sqlite3.OperationalError:  # not created yet, or being written
+                pass
+        time.sleep(0.02)
+    workers = _children(proc.pid)
+    assert proc.poll() is None and len(workers) >= 3, "the signal must land mid-suite"
+    proc.send_signal(signum)
+    _, err = proc.communicate(timeout=60)  # waits for every holder of stderr, workers too
+    code, line = LINES[signum]
+    assert proc.returncode == code, err
+    lines = [s for s in err.splitlines() if not s.startswith("reproduce")]  # progress lines
+    assert lines == [line], err
+    # the workers are killed before the driver exits; multiprocessing's resource tracker
+    # (also a child) ends by itself once its pipe closes
+    deadline = time.monotonic() + 10
+    while (alive := [pid for pid in workers if _alive(pid)]) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not alive

@@ -5,7 +5,7 @@ for the API and docs/MATH.md conventions (agent 0 slowest in the flat joint acti
 ``h = 0..H-1``).
 """
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from regretgap.data import (
     Demonstrations,
@@ -72,6 +72,8 @@ __version__ = "0.1.0"
 # package, as every submodule import does (e.g. a sampled learner's ``import
 # regretgap.sampled.adversary``), must not load what only evaluation may read.
 _UTILITIES = ("Utilities", "game_utilities")
+if TYPE_CHECKING:  # a type checker sees them (the runtime import stays lazy)
+    from regretgap.utilities import Utilities, game_utilities
 
 
 def __getattr__(name: str) -> Any:

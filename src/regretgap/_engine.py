@@ -10,7 +10,7 @@ stride checks); :mod:`regretgap.evaluation` composes the paper's quantities from
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple, overload
 
 import numpy as np
 
@@ -86,6 +86,28 @@ def index_tables(game: MarkovGame) -> tuple[np.ndarray, np.ndarray, np.ndarray, 
 def unsigned(index: np.ndarray) -> np.ndarray:
     """The same index array viewed as unsigned (non-negative CSR indices, no copy)."""
     return index.view(np.dtype(index.dtype.str.replace("i", "u")))
+
+
+@overload
+def backward(
+    game: MarkovGame,
+    sigma: np.ndarray,
+    rewards: np.ndarray,
+    columns: list[Column],
+    *,
+    keep: Literal[True],
+) -> tuple[np.ndarray, list[np.ndarray], np.ndarray]: ...
+
+
+@overload
+def backward(
+    game: MarkovGame,
+    sigma: np.ndarray,
+    rewards: np.ndarray,
+    columns: list[Column],
+    *,
+    keep: bool = False,
+) -> tuple[np.ndarray, list[np.ndarray], np.ndarray | None]: ...
 
 
 def backward(

@@ -610,7 +610,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     previous = None
     # the console script (_regretgap_cli) already ends the process on SIGTERM with one line;
-    # called as a function (or by python -m regretgap.cli), SIGTERM unwinds like Ctrl-C
+    # so does python -m regretgap.cli; called as a function, SIGTERM unwinds like Ctrl-C
     if threading.current_thread() is threading.main_thread() and signal.getsignal(
         signal.SIGTERM
     ) in (signal.SIG_DFL, None):
@@ -648,4 +648,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    # python -m regretgap.cli: signals end the process with one line, as in the console
+    # script (an exception raised by a handler can land inside numba's compiler, which then
+    # fails with its own error instead)
+    from _regretgap_cli import install
+
+    install()
     sys.exit(main())

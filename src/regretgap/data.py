@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from regretgap import _kernels
+from regretgap._repr import short_repr
 from regretgap.deviations import agent_axes, as_deviation
 from regretgap.errors import ValidationError
 from regretgap.game import MarkovGame
@@ -39,6 +40,9 @@ class Trajectories:
     played: np.ndarray
     rewards: np.ndarray
     deviator: np.ndarray
+
+    def __repr__(self) -> str:
+        return short_repr(self)
 
     def __post_init__(self) -> None:
         n, horizon = np.shape(self.states)
@@ -171,6 +175,9 @@ class MonteCarloEstimate:
     low: np.ndarray
     high: np.ndarray
 
+    def __repr__(self) -> str:
+        return short_repr(self)
+
     def hoeffding_halfwidth(self, delta: float) -> np.ndarray:
         """Half-width ``t`` with ``P(|mean_i - J_i| >= t) <= delta`` for each agent (Hoeffding)."""
         if not 0 < delta < 1:
@@ -219,6 +226,9 @@ class Demonstrations:
 
     states: np.ndarray
     actions: np.ndarray
+
+    def __repr__(self) -> str:
+        return short_repr(self)
 
     def __post_init__(self) -> None:
         if np.ndim(self.states) != 2 or np.shape(self.states) != np.shape(self.actions):
@@ -461,6 +471,7 @@ class QueryableExpert:
         if self.answers == "distribution":
             return out
         flat = out.reshape(-1, out.shape[-1])
+        assert self._rng is not None  # __init__ requires it for answers='sampled'
         drawn = _inverse_cdf(flat, self._rng.random(flat.shape[0]))
         onehot = np.zeros_like(flat)
         onehot[np.arange(flat.shape[0]), drawn] = 1.0

@@ -35,7 +35,8 @@ class Coverage(NamedTuple):
         reachable: ``[H, S]`` bool, ``(h, s)`` reachable when one agent deviates arbitrarily.
     """
 
-    __repr__ = short_repr
+    def __repr__(self) -> str:
+        return short_repr(self)
 
     beta: float
     per_step_beta: float
@@ -58,7 +59,8 @@ class Recoverability(NamedTuple):
         witness: ``(agent, h, s, a)`` where ``lower`` is attained.
     """
 
-    __repr__ = short_repr
+    def __repr__(self) -> str:
+        return short_repr(self)
 
     lower: float
     upper: float

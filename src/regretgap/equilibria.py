@@ -212,6 +212,7 @@ def solve_stage_games(
         b = hi - lo
         g = stage_constraints(q[lo:hi], num_actions, kind)
         a_eq = sp.kron(sp.identity(b, format="csr"), np.ones((1, a_count)), format="csr")
+        bounds: Any  # linprog's: one (low, high) pair per variable, or one pair for all
         if egalitarian:
             # variables [x (b*A), t (b)]: max sum_k t_k with t_k <= E_x q_i for every i
             rows = np.repeat(np.arange(b * m), a_count)
@@ -229,6 +230,7 @@ def solve_stage_games(
             a_eq = sp.hstack([a_eq, sp.csr_matrix((b, b))], format="csr")
             bounds = [(0, None)] * (b * a_count) + [(None, None)] * b
         else:
+            assert weights is not None  # every objective but the egalitarian one has weights
             a_ub, c, bounds = g, -weights[lo:hi].ravel(), (0, None)
         direct = None
         if _highs is not None:
@@ -263,6 +265,7 @@ def solve_stage_games(
             raise SolverError(
                 f"HiGHS failed on stage games {lo}..{hi - 1}: status {status}, {message}"
             )
+        assert sol is not None  # status 0: HiGHS found the optimum
         x = np.clip(sol[: b * a_count].reshape(b, a_count), 0.0, None)
         out[lo:hi] = x / x.sum(axis=1, keepdims=True)
     return out

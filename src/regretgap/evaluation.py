@@ -38,7 +38,8 @@ class BestResponse(NamedTuple):
         baseline: ``J_i(pi_sigma)`` under the same reward.
     """
 
-    __repr__ = short_repr
+    def __repr__(self) -> str:
+        return short_repr(self)
 
     value: float
     gain: float
@@ -61,7 +62,8 @@ class BestResponses(NamedTuple):
         baseline: ``J_i(pi_sigma)`` under the same reward, ``[m]``.
     """
 
-    __repr__ = short_repr
+    def __repr__(self) -> str:
+        return short_repr(self)
 
     value: np.ndarray
     gain: np.ndarray
@@ -80,12 +82,14 @@ class BestResponses(NamedTuple):
 
 
 class _RegretFields(NamedTuple):
-    __repr__ = short_repr
     value: float
     per_agent: np.ndarray
     deviations: tuple[np.ndarray, ...]
     agent: int
     agent_values: np.ndarray
+
+    def __repr__(self) -> str:
+        return short_repr(self)
 
 
 class Regret(_RegretFields):
@@ -124,7 +128,8 @@ class ValueFunctions(NamedTuple):
         q: ``Q_{i,h}(s, a)``, ``[H, m, S, A]``.
     """
 
-    __repr__ = short_repr
+    def __repr__(self) -> str:
+        return short_repr(self)
 
     v: np.ndarray
     q: np.ndarray

@@ -39,7 +39,8 @@ class ImitationLosses(NamedTuple):
         moment: ``sum |rho_E - rho_sigma|`` of the step-averaged occupancies (eq. 11).
     """
 
-    __repr__ = short_repr
+    def __repr__(self) -> str:
+        return short_repr(self)
 
     bc: float
     on_policy: float

@@ -65,7 +65,8 @@ class MemoryEstimate(NamedTuple):
         total: ``game + policy + max(evaluator, markov_ce)``.
     """
 
-    __repr__ = short_repr
+    def __repr__(self) -> str:
+        return short_repr(self)
 
     game: int
     policy: int

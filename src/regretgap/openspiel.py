@@ -63,7 +63,8 @@ class OpenSpielGame(NamedTuple):
         markov_key: the key function used (see :data:`MarkovKey`).
     """
 
-    __repr__ = short_repr
+    def __repr__(self) -> str:
+        return short_repr(self)
 
     game: MarkovGame
     spiel_game: Any

@@ -607,7 +607,8 @@ class Tabulation(NamedTuple):
         keys: ``{(h, key): state index}``.
     """
 
-    __repr__ = short_repr
+    def __repr__(self) -> str:
+        return short_repr(self)
 
     game: MarkovGame
     states: np.ndarray

@@ -14,6 +14,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
+from regretgap._repr import short_repr
 from regretgap.errors import ValidationError
 from regretgap.game import MarkovGame
 from regretgap.simulator import check_joint_actions
@@ -45,6 +46,9 @@ class TableUtilities:
     """
 
     rewards: np.ndarray
+
+    def __repr__(self) -> str:
+        return short_repr(self)
 
     @property
     def num_agents(self) -> int:

@@ -42,7 +42,8 @@ class UserEquilibrium(NamedTuple):
         paths: per origin-destination pair, its used paths (link indices) and their flows.
     """
 
-    __repr__ = short_repr
+    def __repr__(self) -> str:
+        return short_repr(self)
 
     flow: np.ndarray
     travel_time: np.ndarray

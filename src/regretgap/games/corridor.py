@@ -56,7 +56,8 @@ class CorridorGame(NamedTuple):
         prize: the deviator's reward at ``P_i`` when not punished (``2k + 5``).
     """
 
-    __repr__ = short_repr
+    def __repr__(self) -> str:
+        return short_repr(self)
 
     game: MarkovGame
     features: np.ndarray

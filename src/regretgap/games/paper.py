@@ -45,7 +45,8 @@ class Construction(NamedTuple):
         source: where the numbers come from in the paper.
     """
 
-    __repr__ = short_repr
+    def __repr__(self) -> str:
+        return short_repr(self)
 
     game: MarkovGame
     expert: np.ndarray

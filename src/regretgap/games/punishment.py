@@ -50,7 +50,8 @@ class PunishmentGame(NamedTuple):
         convention: ``k(s)`` ``[S]`` (the normal states' convention; defined everywhere).
     """
 
-    __repr__ = short_repr
+    def __repr__(self) -> str:
+        return short_repr(self)
 
     game: MarkovGame
     features: np.ndarray

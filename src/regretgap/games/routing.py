@@ -79,6 +79,9 @@ class Network:
     num_nodes: int
     first_thru_node: int
 
+    def __repr__(self) -> str:
+        return short_repr(self)
+
     def travel_time(self, flow: np.ndarray, factor: np.ndarray | None = None) -> np.ndarray:
         """BPR link times ``t0 (1 + b (x / c)^p)`` for flows ``[..., L]``."""
         t0 = self.free_flow_time if factor is None else self.free_flow_time * factor
@@ -380,7 +383,8 @@ class RoutingGame(NamedTuple):
         time_scale: travel time that maps to reward ``-1``.
     """
 
-    __repr__ = short_repr
+    def __repr__(self) -> str:
+        return short_repr(self)
 
     game: MarkovGame
     routes: tuple[tuple[tuple[int, ...], ...], ...]
@@ -544,7 +548,8 @@ class FleetGame(NamedTuple):
         equilibrium: the background's :class:`UserEquilibrium`.
     """
 
-    __repr__ = short_repr
+    def __repr__(self) -> str:
+        return short_repr(self)
 
     game: MarkovGame
     od: tuple[int, int]

@@ -55,7 +55,8 @@ class BladesHistory(NamedTuple):
             recomputed with every label collected.
     """
 
-    __repr__ = short_repr
+    def __repr__(self) -> str:
+        return short_repr(self)
 
     loss: tuple[float, ...]
     agent: tuple[int, ...]
@@ -68,7 +69,8 @@ class BladesResult(NamedTuple):
     iterate); queries (expert queries made); iterates (every fitted ``sigma^(1..N+1)``,
     ``[H, S, A]`` each, in order)."""
 
-    __repr__ = short_repr
+    def __repr__(self) -> str:
+        return short_repr(self)
 
     policy: np.ndarray
     history: BladesHistory
@@ -160,7 +162,7 @@ def _query_loop(
         loss, worst, deviations = _estimated_loss(game, sigma, label, known, kind, deviate, rate)
         losses.append(loss)
         agents.append(worst)
-        plans = list(enumerate(deviations)) if deviate else [(None, None)]
+        plans = list(enumerate(deviations)) if deviations is not None else [(None, None)]
         played = noisy_play(game, sigma, rate)  # sigma itself when rate = 0
         for i, phi in plans:
             states, _, _ = rollout(game, played, rollouts, rng=rng, agent=i, deviation=phi)

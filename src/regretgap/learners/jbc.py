@@ -24,7 +24,8 @@ class JBCHistory(NamedTuple):
         bc_error: ``E_{(h,s) ~ data} TV(empirical sigma_E(h, s), sigma(h, s))``.
     """
 
-    __repr__ = short_repr
+    def __repr__(self) -> str:
+        return short_repr(self)
 
     log_loss: float
     bc_error: float
@@ -33,7 +34,8 @@ class JBCHistory(NamedTuple):
 class JBCResult(NamedTuple):
     """Attributes: policy ``[H, S, A]``; history :class:`JBCHistory`."""
 
-    __repr__ = short_repr
+    def __repr__(self) -> str:
+        return short_repr(self)
 
     policy: np.ndarray
     history: JBCHistory

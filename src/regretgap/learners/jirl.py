@@ -48,7 +48,8 @@ class JIRLHistory(NamedTuple):
             guarantee bounds: ``O(1/sqrt(n))`` plus the policy player's approximation error).
     """
 
-    __repr__ = short_repr
+    def __repr__(self) -> str:
+        return short_repr(self)
 
     moment_error: tuple[float, ...]
     reward_gap: tuple[float, ...]
@@ -62,7 +63,8 @@ class JIRLResult(NamedTuple):
     error); reward ``[S, A]`` (the reward player's last ``f``); best_iterate ``[H, S, A]``
     (the policy player's iterate ``best_round``)."""
 
-    __repr__ = short_repr
+    def __repr__(self) -> str:
+        return short_repr(self)
 
     policy: np.ndarray
     history: JIRLHistory

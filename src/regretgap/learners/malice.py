@@ -29,8 +29,9 @@ import numpy as np
 
 from regretgap._repr import short_repr
 from regretgap.deviations import apply_deviation
+from regretgap.diagnostics import deviation_reachable
 from regretgap.errors import CoverageError, ValidationError
-from regretgap.evaluation import deviation_reachable, state_distribution
+from regretgap.evaluation import state_distribution
 from regretgap.game import MarkovGame
 from regretgap.learners._common import (
     check_demos,
@@ -55,7 +56,8 @@ class MaliceHistory(NamedTuple):
             (``rounds + 1``, the initial J-BC iterate first).
     """
 
-    __repr__ = short_repr
+    def __repr__(self) -> str:
+        return short_repr(self)
 
     loss: tuple[float, ...]
     agent: tuple[int, ...]
@@ -68,7 +70,8 @@ class MaliceResult(NamedTuple):
     """Attributes: policy ``[H, S, A]`` (best iterate); history; best_round (0: J-BC);
     iterates (every fitted ``sigma^(1..N+1)``, ``[H, S, A]`` each, in order)."""
 
-    __repr__ = short_repr
+    def __repr__(self) -> str:
+        return short_repr(self)
 
     policy: np.ndarray
     history: MaliceHistory

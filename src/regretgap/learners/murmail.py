@@ -82,7 +82,8 @@ class MurmailHistory(NamedTuple):
             (``-1``: drawn per roll-in among the others, MAIL-BRO with ``m > 2``).
     """
 
-    __repr__ = short_repr
+    def __repr__(self) -> str:
+        return short_repr(self)
 
     queries: tuple[int, ...]
     oracle_calls: tuple[int, ...]
@@ -96,7 +97,8 @@ class MurmailResult(NamedTuple):
     product, the joint ``[H, S, A]`` the evaluators score); history; queries (expert answers
     made); oracle_calls (MAIL-BRO's; 0 for MURMAIL)."""
 
-    __repr__ = short_repr
+    def __repr__(self) -> str:
+        return short_repr(self)
 
     policies: tuple[np.ndarray, ...]
     policy: np.ndarray

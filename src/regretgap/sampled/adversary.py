@@ -65,7 +65,8 @@ class AdversaryResult(NamedTuple):
         agent: the deviating agent ``i``.
     """
 
-    __repr__ = short_repr
+    def __repr__(self) -> str:
+        return short_repr(self)
 
     deviation: Deviation
     table: np.ndarray | None

@@ -51,7 +51,8 @@ class BladesHistory(NamedTuple):
             ``sigma^(1..N+1)`` (one more entry than the rounds), on every answer held out.
     """
 
-    __repr__ = short_repr
+    def __repr__(self) -> str:
+        return short_repr(self)
 
     loss: tuple[float, ...]
     agent: tuple[int, ...]
@@ -65,7 +66,8 @@ class BladesResult(NamedTuple):
     core's ``[H, S, A]``); history; best_round (0: the initial iterate); queries (expert
     queries made)."""
 
-    __repr__ = short_repr
+    def __repr__(self) -> str:
+        return short_repr(self)
 
     policy: MediatorPolicy
     history: BladesHistory

@@ -24,6 +24,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from regretgap._repr import short_repr
 from regretgap.data import Demonstrations, as_demonstrations
 from regretgap.errors import ValidationError
 from regretgap.simulator import check_batch_size, check_joint_actions, check_rng
@@ -46,6 +47,9 @@ class Samples(NamedTuple):
     actions: np.ndarray
     steps: np.ndarray
     episodes: np.ndarray
+
+    def __repr__(self) -> str:
+        return short_repr(self)
 
     def __len__(self) -> int:  # type: ignore[override]
         return int(self.actions.shape[0])

@@ -68,7 +68,8 @@ class RegretEstimate(NamedTuple):
         confidence: the confidence level of the intervals.
     """
 
-    __repr__ = short_repr
+    def __repr__(self) -> str:
+        return short_repr(self)
 
     value: float
     ci: tuple[float, float]
@@ -104,7 +105,8 @@ class GapEstimate(NamedTuple):
         confidence: the confidence level of the intervals.
     """
 
-    __repr__ = short_repr
+    def __repr__(self) -> str:
+        return short_repr(self)
 
     value_gap: float
     value_gap_ci: tuple[float, float]

@@ -32,7 +32,8 @@ class JBCHistory(NamedTuple):
             has a different name from :class:`regretgap.learners.jbc.JBCHistory`'s.
     """
 
-    __repr__ = short_repr
+    def __repr__(self) -> str:
+        return short_repr(self)
 
     log_loss: float
     disagreement: float
@@ -42,7 +43,8 @@ class JBCResult(NamedTuple):
     """Attributes: policy, the fitted :class:`~regretgap.sampled.MediatorPolicy` (tabulate it
     with ``policy.table(game)`` for the exact core); history :class:`JBCHistory`."""
 
-    __repr__ = short_repr
+    def __repr__(self) -> str:
+        return short_repr(self)
 
     policy: MediatorPolicy
     history: JBCHistory

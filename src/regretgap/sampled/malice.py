@@ -83,7 +83,8 @@ class MaliceHistory(NamedTuple):
             :func:`malice`.
     """
 
-    __repr__ = short_repr
+    def __repr__(self) -> str:
+        return short_repr(self)
 
     loss: tuple[float, ...]
     agent: tuple[int, ...]
@@ -96,7 +97,8 @@ class MaliceResult(NamedTuple):
     """Attributes: policy (the best iterate, a fitted :class:`MediatorPolicy`); history;
     best_round (0: the J-BC fit)."""
 
-    __repr__ = short_repr
+    def __repr__(self) -> str:
+        return short_repr(self)
 
     policy: MediatorPolicy
     history: MaliceHistory

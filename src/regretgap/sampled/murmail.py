@@ -100,7 +100,8 @@ class SampledMurmailHistory(NamedTuple):
         loss: mean over agents of the batch mean ``||pi_i,k(.|x_b) - e_{a_b}||^2``.
     """
 
-    __repr__ = short_repr
+    def __repr__(self) -> str:
+        return short_repr(self)
 
     queries: tuple[int, ...]
     uncertainty: tuple[float, ...]
@@ -111,7 +112,8 @@ class SampledMurmailResult(NamedTuple):
     """Attributes: policy (the average iterate, a :class:`MurmailPolicy`); history; queries
     (expert answers made)."""
 
-    __repr__ = short_repr
+    def __repr__(self) -> str:
+        return short_repr(self)
 
     policy: MurmailPolicy
     history: SampledMurmailHistory
