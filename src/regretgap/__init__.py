@@ -63,7 +63,7 @@ from regretgap.policies import (
     product_policy,
     uniform_policy,
 )
-from regretgap.policy_classes import LogLinear, PolicyClass, Tabular
+from regretgap.policy_classes import LogLinear, PolicyClass, ProductTabular, Tabular
 from regretgap.simulator import Simulator
 
 __version__ = "0.1.0"
@@ -102,6 +102,7 @@ __all__ = [
     "MonteCarloEstimate",
     "NashGap",
     "PolicyClass",
+    "ProductTabular",
     "QueryableExpert",
     "Recoverability",
     "Regret",
