@@ -65,6 +65,7 @@ from regretgap.policies import (
 )
 from regretgap.policy_classes import LogLinear, PolicyClass, ProductTabular, Tabular
 from regretgap.simulator import Simulator
+from regretgap.zero_sum import ZeroSumNash, zero_sum_nash
 
 __version__ = "0.1.0"
 
@@ -113,6 +114,7 @@ __all__ = [
     "Utilities",
     "ValidationError",
     "ValueFunctions",
+    "ZeroSumNash",
     "alice",
     "apply_deviation",
     "as_demonstrations",
@@ -156,4 +158,5 @@ __all__ = [
     "value_functions",
     "value_gap",
     "values",
+    "zero_sum_nash",
 ]
