@@ -482,7 +482,8 @@ class ProductMediator(JointPolicy):
             ((n_i,))`` heads give per-agent tables (on one-hot features of ``(h, s)``:
             :class:`~regretgap.policy_classes.ProductTabular`); ``NeuralMediator((n_i,))``
             heads (the ``[torch]`` extra) a per-agent neural product.
-        l2, max_iter: passed to the default log-linear heads (ignored with ``heads``).
+        l2: ridge weight of the default log-linear heads (ignored with ``heads``).
+        max_iter: L-BFGS iterations of the default heads (ignored with ``heads``).
 
     Attributes:
         heads: the (fitted) per-agent heads.
