@@ -385,6 +385,8 @@ def test_force_replaces_an_output_atomically(files, capsys):
             ),
         ),
         ("braess", [], lambda: braess(horizon=3).game),
+        ("grid_world", ["--horizon", "3"], lambda: games.grid_world(horizon=3).game),
+        ("two_path", ["--mix", "0.25"], lambda: games.two_path_game(0.25).game),
     ],
 )
 def test_make_game_writes_every_built_in_game(tmp_path, capsys, name, extra, build):

@@ -63,8 +63,9 @@ from regretgap.policies import (
     product_policy,
     uniform_policy,
 )
-from regretgap.policy_classes import LogLinear, PolicyClass, Tabular
+from regretgap.policy_classes import LogLinear, PolicyClass, ProductTabular, Tabular
 from regretgap.simulator import Simulator
+from regretgap.zero_sum import ZeroSumNash, zero_sum_nash
 
 __version__ = "0.1.0"
 
@@ -104,6 +105,7 @@ __all__ = [
     "MonteCarloEstimate",
     "NashGap",
     "PolicyClass",
+    "ProductTabular",
     "QueryableExpert",
     "Recoverability",
     "Regret",
@@ -114,6 +116,7 @@ __all__ = [
     "Utilities",
     "ValidationError",
     "ValueFunctions",
+    "ZeroSumNash",
     "alice",
     "apply_deviation",
     "as_demonstrations",
@@ -157,4 +160,5 @@ __all__ = [
     "value_functions",
     "value_gap",
     "values",
+    "zero_sum_nash",
 ]

@@ -53,6 +53,8 @@ GAMES = (
     "matrix",
     "random",
     "braess",
+    "grid_world",
+    "two_path",
 )
 
 
@@ -287,6 +289,12 @@ def _build_game(args: argparse.Namespace) -> tuple[rg.MarkovGame, np.ndarray | N
             layered=args.layered,
         )
         return game, None, f"random game, seed {args.seed}"
+    if name == "grid_world":
+        grid = games.grid_world(horizon=horizon or 6)
+        return grid.game, grid.sigma_expert, f"zero-sum grid world, H={grid.game.horizon}"
+    if name == "two_path":
+        tp = games.two_path_game(args.mix, horizon=horizon or 2)
+        return tp.game, tp.sigma_expert, f"two-path game, mix p={args.mix}, H={tp.game.horizon}"
     rgame = routing.braess(horizon=horizon or 3)
     return rgame.game, None, f"Braess routing game ({len(rgame.od)} drivers)"
 
@@ -555,7 +563,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--horizon",
         type=_positive,
-        help="H (default: 10 for theorems 4.5, 5.4, 5.8; 5 random; 3 braess; 1 matrix games)",
+        help="H (default: 10 for theorems 4.5, 5.4, 5.8; 5 random; 3 braess; 1 matrix games; "
+        "6 grid_world; 2 two_path)",
     )
     p.add_argument("--beta", type=_positive_float, default=0.2, help="coverage (theorems 5.4, 5.8)")
     p.add_argument(
@@ -568,6 +577,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--payoffs",
         type=_payoffs,
         help="matrix: payoffs as JSON [m, n_0, ..., n_(m-1)], e.g. [[[0,7],[2,6]],[[0,2],[7,6]]]",
+    )
+    p.add_argument(
+        "--mix",
+        type=_probability,
+        default=0.0,
+        help="two_path: the expert's weight on the right path",
     )
     p.add_argument("--states", type=_positive, default=10, help="random: number of states")
     p.add_argument(

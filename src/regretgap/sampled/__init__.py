@@ -48,6 +48,7 @@ from regretgap.sampled.policies import (
     LogLinearMediator,
     MediatorPolicy,
     ObservationTable,
+    ProductMediator,
 )
 
 # evaluation-only (they read Utilities): loaded on first access, see __getattr__
@@ -70,6 +71,7 @@ __all__ = [
     "MediatorPolicy",
     "MurmailPolicy",
     "ObservationTable",
+    "ProductMediator",
     "Recommender",
     "RegretEstimate",
     "SampledMurmailHistory",

@@ -20,6 +20,10 @@ Classes here (numpy and scipy only):
   (a table; unseen rows get the uniform distribution): what generalises nowhere.
 - :class:`LogLinearMediator`: ``sigma(a | x) ∝ exp(W_a . x + b_a)``, multinomial logistic
   regression fitted by scipy's L-BFGS-B: generalises along the features.
+- :class:`ProductMediator`: independent per-agent heads, ``sigma(a | x) = prod_i
+  pi_i(a_i | x)`` (log-linear heads by default; any single-agent class as a head, e.g.
+  ``ObservationTable((n_i,))`` or ``NeuralMediator((n_i,))``): the Nash papers' per-agent
+  policies, so sampled J-BC with it is their behaviour cloning.
 
 The neural autoregressive mediator is :class:`regretgap.sampled.neural.NeuralMediator`
 (the ``[torch]`` extra). Fitting never mutates: ``fit`` returns a new fitted policy and the
@@ -249,6 +253,10 @@ class JointPolicy:
             features: with a game, its features ``[S, d]`` or ``[H, S, d]`` (default the
                 one-hot of ``(h, s)``); must be ``None`` with a simulator.
         """
+        return self._tabulate(source, features, self.probs, self.num_joint_actions)
+
+    def _tabulate(self, source: Any, features: Any, rows: Any, width: int) -> np.ndarray:
+        """``rows(observe(s, h))`` for every ``(h, s)``, ``[H, S, width]``."""
         if isinstance(source, MarkovGame):
             sim = source.simulator(features)
         elif features is not None:
@@ -265,11 +273,11 @@ class JointPolicy:
             raise ValidationError(
                 f"the game has num_actions {tuple(sim.num_actions)}, the policy {self.num_actions}"
             )
-        out = np.empty((int(sim.horizon), int(num_states), self.num_joint_actions))
+        out = np.empty((int(sim.horizon), int(num_states), width))
         for h in range(out.shape[0]):
             for lo in range(0, out.shape[1], TABLE_CHUNK):
                 states = np.arange(lo, min(lo + TABLE_CHUNK, out.shape[1]))
-                out[h, states] = self.probs(sim.observe(states, h))
+                out[h, states] = rows(sim.observe(states, h))
         return out
 
     def recommender(self, sim: Any) -> Any:
@@ -451,3 +459,111 @@ class LogLinearMediator(JointPolicy):
         logits = self._logits(features)
         a = check_actions(actions, logits.shape[0], self.num_joint_actions)
         return logits[np.arange(a.size), a] - logsumexp(logits, axis=1)
+
+
+# ---------------------------------------------------------------------------------------
+# independent per-agent heads (the Nash papers' policies)
+
+
+class ProductMediator(JointPolicy):
+    """Independent per-agent heads: ``sigma(a | x) = prod_i pi_i(a_i | x)``.
+
+    Weighted maximum likelihood separates over agents,
+    ``sum_j w_j log sigma(a_j | x_j) = sum_i sum_j w_j log pi_i(a_{j,i} | x_j)``, so ``fit``
+    fits each head on its own agent's component ``a_i`` of the joint actions with the same
+    features and weights. The joint is never correlated: this is the class of the Nash
+    papers' per-agent policies (a correlated equilibrium is generally outside it).
+
+    Args:
+        num_actions: ``(n_0, ..., n_{m-1})``.
+        heads: ``m`` single-agent :class:`MediatorPolicy` instances, head ``i`` over
+            ``num_actions=(n_i,)``; default one :class:`LogLinearMediator` ``((n_i,))``
+            per agent (``pi_i(b | x) ∝ exp(W_{i,b} . x + c_{i,b})``). ``ObservationTable
+            ((n_i,))`` heads give per-agent tables (on one-hot features of ``(h, s)``:
+            :class:`~regretgap.policy_classes.ProductTabular`); ``NeuralMediator((n_i,))``
+            heads (the ``[torch]`` extra) a per-agent neural product.
+        l2: ridge weight of the default log-linear heads (ignored with ``heads``).
+        max_iter: L-BFGS iterations of the default heads (ignored with ``heads``).
+
+    Attributes:
+        heads: the (fitted) per-agent heads.
+    """
+
+    def __init__(
+        self, num_actions: Any, heads: Any = None, *, l2: float = 1e-3, max_iter: int = 500
+    ) -> None:
+        self.num_actions = check_num_actions(num_actions)
+        if heads is None:
+            heads = [LogLinearMediator((n,), l2=l2, max_iter=max_iter) for n in self.num_actions]
+        heads = list(heads)
+        if len(heads) != self.num_agents:
+            raise ValidationError(
+                f"expected {self.num_agents} heads, one per agent, got {len(heads)}"
+            )
+        for i, (head, n) in enumerate(zip(heads, self.num_actions, strict=True)):
+            if not isinstance(head, MediatorPolicy):
+                raise ValidationError(
+                    f"head of agent {i} must be a MediatorPolicy, got {type(head).__name__}"
+                )
+            if tuple(head.num_actions) != (n,):
+                raise ValidationError(
+                    f"head of agent {i} has num_actions {tuple(head.num_actions)}, expected ({n},)"
+                )
+        self.heads = tuple(heads)
+
+    def __repr__(self) -> str:
+        names = sorted({type(h).__name__ for h in self.heads})
+        return f"ProductMediator(num_actions={self.num_actions}, heads={'/'.join(names)})"
+
+    def _components(self, actions: Any, n: int) -> tuple[np.ndarray, ...]:
+        a = check_actions(actions, n, self.num_joint_actions)
+        return np.unravel_index(a, self.num_actions)
+
+    def fit(
+        self, features: Any, actions: Any, weights: Any = None, *, rng: np.random.Generator
+    ) -> ProductMediator:
+        """Each head fitted on its agent's components ``a_i`` (same features and weights)."""
+        x, a, w = check_samples(features, actions, weights, self.num_joint_actions)
+        parts = self._components(a, x.shape[0])
+        new = copy.copy(self)
+        new.heads = tuple(
+            head.fit(x, a_i, w, rng=rng) for head, a_i in zip(self.heads, parts, strict=True)
+        )
+        return new
+
+    def marginal(self, features: Any, agent: int) -> np.ndarray:
+        """``pi_i(. | x)``, head ``i``'s distribution, ``[n, n_i]``."""
+        return self.heads[self._check_agent(agent)].probs(features)
+
+    def probs(self, features: Any) -> np.ndarray:
+        """``[n, A]``: the product of the heads' distributions (agent 0 slowest)."""
+        x = check_features(features)
+        parts = [head.probs(x) for head in self.heads]
+        out = np.ones((x.shape[0], 1))
+        for p in parts:
+            out = (out[:, :, None] * p[:, None, :]).reshape(x.shape[0], -1)
+        return out
+
+    def log_prob(self, features: Any, actions: Any) -> np.ndarray:
+        """``sum_i log pi_i(a_i | x)``, ``[n]`` (no ``[n, A]`` joint is built)."""
+        x = check_features(features)
+        parts = self._components(actions, x.shape[0])
+        return np.sum(
+            [head.log_prob(x, a_i) for head, a_i in zip(self.heads, parts, strict=True)], axis=0
+        )
+
+    def sample(self, features: Any, rng: np.random.Generator) -> np.ndarray:
+        """Each agent's ``a_i ~ pi_i(. | x)`` independently, raveled, ``[n]`` int64."""
+        if not isinstance(rng, np.random.Generator):
+            raise ValidationError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
+        x = check_features(features)
+        parts = [head.sample(x, rng) for head in self.heads]
+        return np.ravel_multi_index(tuple(parts), self.num_actions).astype(np.int64)
+
+    def agent_tables(self, source: Any, features: Any = None) -> tuple[np.ndarray, ...]:
+        """Per-agent ``pi_i(. | observe(s, h))``, ``m`` arrays ``[H, S, n_i]``: what
+        :func:`regretgap.nash_gap` scores (``source`` and ``features`` as in :meth:`table`)."""
+        return tuple(
+            self._tabulate(source, features, head.probs, n)
+            for head, n in zip(self.heads, self.num_actions, strict=True)
+        )
