@@ -99,6 +99,101 @@ def test_sampled_dagger_rate_zero_is_plain_dagger_and_bad_rates_are_refused():
             )  # fmt: skip
 
 
+class _Spy:
+    """A simulator that records the joint actions it is stepped with (what was played)."""
+
+    def __init__(self, sim):
+        self._sim, self.played = sim, []
+
+    def __getattr__(self, name):
+        return getattr(self._sim, name)
+
+    def step(self, states, joint, rng):
+        self.played.append(np.asarray(joint).copy())
+        return self._sim.step(states, joint, rng)
+
+
+@pytest.mark.parametrize("rate", [0.0, 0.3, 1.0])
+def test_sampled_dagger_plays_noise_at_the_stated_rate(rate):
+    """Through ``sampled.dagger`` itself: a table whose every row (seen or not) recommends
+    (0, 0), one round of 4,000 episodes (H = 3, 8,000 played steps). Each agent departs
+    from its recommendation w.p. p (n_i - 1) / n_i = p / 2, independently of the other
+    (joint (1, 1) w.p. (p / 2)^2); at p = 1 play is uniform over the 4 joint actions. The
+    bounds are 5 binomial standard errors (sqrt(q (1 - q) / 8000) <= 0.0056). The expert is
+    still asked at every visited state (episodes * H queries)."""
+    c = corridor_game(2)
+    spy = _Spy(c.game.simulator(c.features))
+    expert = sampled.policy_recommender(c.expert)
+    demos = sampled.demonstrations(spy._sim, expert, 10, rng=np.random.default_rng(0))
+    res = sampled.dagger(
+        spy, expert, rng=np.random.default_rng(1), demos=demos, rounds=1, rollouts=4000,
+        policy=sampled.ObservationTable((2, 2), default=[1.0, 0.0, 0.0, 0.0]),
+        deviation_rate=rate,
+    )  # fmt: skip
+    assert res.queries == 4000 * c.game.horizon
+    # the roll-in's batches (the simulator check before it steps a batch of 2)
+    played = np.concatenate([a for a in spy.played if a.size == 4000])
+    assert played.size == 4000 * (c.game.horizon - 1)
+    freq = np.bincount(played, minlength=4) / played.size  # joint index 2 a_0 + a_1
+    q = rate / 2
+    want = np.array([(1 - q) ** 2, (1 - q) * q, q * (1 - q), q * q])
+    bound = 5 * np.sqrt(want * (1 - want) / played.size)
+    assert np.all(np.abs(freq - want) <= bound), (freq, want)
+    a0, a1 = np.unravel_index(played, (2, 2))
+    for a in (a0, a1):
+        assert abs(a.mean() - q) <= 5 * np.sqrt(q * (1 - q) / played.size) + 1e-15
+    if rate == 0.0:
+        assert not played.any()  # obedient: exactly the recommendations
+
+
+def test_sampled_dagger_rate_zero_reproduces_the_code_before_noise():
+    """Pinned from ``sampled.dagger`` as it was before ``deviation_rate`` existed (commit
+    8e5312e^, same seeds): rate 0 must not draw from the generator, or every later sample,
+    fit and number moves."""
+    c = corridor_game(2)
+    sim = c.game.simulator(c.features)
+    res = sampled.dagger(
+        sim, sampled.policy_recommender(c.expert), rng=np.random.default_rng(11),
+        policy=sampled.LogLinearMediator((2, 2), l2=1e-2), rounds=2, rollouts=16,
+        deviation_rate=0.0,
+    )  # fmt: skip
+    assert res.queries == 96 and res.best_round == 2
+    np.testing.assert_allclose(res.history.loss, [0.75, 0.000543166034386644], rtol=1e-6)
+    np.testing.assert_allclose(
+        res.history.validation, [0.75, 0.0010231602949427598, 0.0007296810301176127], rtol=1e-6
+    )
+    table = res.policy.table(sim)
+    want = [
+        [0.9997415161364165, 0.00012863629643941203, 0.0001286362980385694, 1.21126911e-06],
+        [0.99721087404333, 0.0013914475671215243, 0.0013914475926343167, 6.23079691e-06],
+        [0.011808853335946884, 0.9816244731237067, 0.006544829132867515, 2.18444075e-05],
+        [0.9955007416376092, 0.0022453425823220886, 0.0022453426231791047, 8.57315689e-06],
+        [0.011808852941519546, 0.006544828763294549, 0.9816244738883564, 2.18444068e-05],
+    ]
+    for h in range(c.game.horizon):
+        np.testing.assert_allclose(table[h], want, rtol=1e-6)
+
+
+@pytest.mark.parametrize("bad", [-0.1, 1.5, float("nan"), True, "0.3", None])
+def test_sampled_dagger_refuses_a_bad_rate_before_any_work(bad):
+    """No reset, no step, no expert query before the refusal."""
+
+    class Untouchable:
+        num_actions, horizon = (2, 2), 3
+
+        def __getattr__(self, name):
+            raise AssertionError(f"touched the simulator ({name}) before refusing")
+
+    def expert(states, h, rng):
+        raise AssertionError("asked the expert before refusing")
+
+    with pytest.raises(rg.ValidationError, match="deviation_rate must be a probability"):
+        sampled.dagger(
+            Untouchable(), expert, rng=np.random.default_rng(0),
+            policy=sampled.ObservationTable((2, 2)), deviation_rate=bad,
+        )  # fmt: skip
+
+
 def test_sampled_noise_dagger_reaches_a_state_one_defection_away():
     """k = 1: the deep state is one defection from N. Obedient DAgger (starting from the
     expert's demonstrations) never asks there; noisy roll-ins do and close the gap."""
