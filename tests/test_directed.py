@@ -265,3 +265,81 @@ def test_optimistic_adversary_finds_the_deep_state_the_default_one_misses():
     with pytest.raises(rg.ValidationError, match="optimism must be True or False"):
         sampled.blades(sim, expert, rng=np.random.default_rng(0),
                        policy=sampled.ObservationTable((2, 2)), optimism=1)  # fmt: skip
+
+
+# -- tables_fail: BLADES against the strongest of DAgger and DAgger+noise ---------------
+
+
+def _tables_fail_results(gaps: dict[str, list[float]]) -> list[tuple[dict, dict]]:
+    return [
+        ({"learner": name, "class": "loglinear", "seed": j}, {"regret_gap": g})
+        for name, values in gaps.items()
+        for j, g in enumerate(values)
+    ]
+
+
+def _strongest_row(gaps):
+    from regretgap.experiments import tables_fail
+
+    rows = [
+        v for v in tables_fail.verdict(_tables_fail_results(gaps))
+        if v.claim == "Theorem 5.9 vs Theorem 4.5"
+    ]  # fmt: skip
+    assert len(rows) <= 1
+    return rows[0] if rows else None
+
+
+def test_tables_fail_blades_row_both_ways():
+    from regretgap.experiments._verdict import CLAIM
+
+    blades = [0.0030, 0.0032, 0.0028, 0.0031, 0.0029]
+    # both baselines clearly worse: consistent, judged against the better one (noise)
+    ok = _strongest_row(
+        {"blades": blades, "dagger": [0.5, 0.6, 0.55, 0.52, 0.58],
+         "dagger_noise": [0.05, 0.06, 0.04, 0.05, 0.055]}
+    )  # fmt: skip
+    assert ok.word == CONSISTENT and ok.kind == CLAIM
+    assert ok.measured.endswith("strongest: DAgger+noise")
+    assert ok.numbers["other_mean"] == pytest.approx(0.051)
+    # the case: DAgger is far worse, but DAgger+noise matches BLADES (0.0034 vs
+    # 0.003): no separation from the strongest baseline, so inconsistent
+    tie = _strongest_row(
+        {"blades": blades, "dagger": [0.5, 0.6, 0.55, 0.52, 0.58],
+         "dagger_noise": [0.0034, 0.0036, 0.0031, 0.0035, 0.0034]}
+    )  # fmt: skip
+    assert tie.word == INCONSISTENT and "strongest: DAgger+noise" in tie.measured
+    assert tie.numbers["dagger_mean"] == pytest.approx(0.55)
+    # narrow intervals apart, but BLADES only 12% lower: separated is not "beats"
+    narrow = _strongest_row(
+        {"blades": [0.0030, 0.00301, 0.00299] * 2, "dagger": [0.5] * 6,
+         "dagger_noise": [0.0034, 0.00341, 0.00339] * 2}
+    )  # fmt: skip
+    assert narrow.numbers["high"] < narrow.numbers["other_low"]
+    assert narrow.word == INCONSISTENT
+    # at exactly half the baseline's mean it still beats it
+    # a third of the baseline's mean, but one bad seed leaves the intervals overlapping
+    wide = _strongest_row(
+        {"blades": [0.0, 0.0, 0.0, 0.0, 0.5], "dagger": [0.9] * 5, "dagger_noise": [0.3] * 5}
+    )
+    assert wide.numbers["mean"] <= 0.5 * wide.numbers["other_mean"]
+    assert wide.numbers["high"] > 0.3 and wide.word == INCONSISTENT
+    e = 2.0**-10  # binary fractions: the means are exactly 0.25 and 0.5
+    half = _strongest_row(
+        {"blades": [0.25, 0.25 + e, 0.25 - e] * 2, "dagger": [0.9] * 6,
+         "dagger_noise": [0.5, 0.5 + e, 0.5 - e] * 2}
+    )  # fmt: skip
+    assert half.numbers["mean"] == 0.25 and half.numbers["other_mean"] == 0.5
+    assert half.word == CONSISTENT
+
+
+def test_tables_fail_blades_row_takes_the_lowest_mean_baseline():
+    blades = [0.0030, 0.0032, 0.0028, 0.0031, 0.0029]
+    # here plain DAgger is the stronger one: BLADES below DAgger+noise is not enough
+    row = _strongest_row(
+        {"blades": blades, "dagger": [0.003] * 5, "dagger_noise": [0.5, 0.6, 0.55, 0.52, 0.58]}
+    )  # fmt: skip
+    assert row.word == INCONSISTENT and row.measured.endswith("strongest: DAgger")
+    # without DAgger+noise runs the row compares with DAgger alone; without BLADES, no row
+    alone = _strongest_row({"blades": blades, "dagger": [0.5, 0.6, 0.55, 0.52, 0.58]})
+    assert alone.word == CONSISTENT and alone.measured.endswith("strongest: DAgger")
+    assert _strongest_row({"dagger": [0.5] * 5, "dagger_noise": [0.4] * 5}) is None
