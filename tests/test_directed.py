@@ -343,3 +343,14 @@ def test_tables_fail_blades_row_takes_the_lowest_mean_baseline():
     alone = _strongest_row({"blades": blades, "dagger": [0.5, 0.6, 0.55, 0.52, 0.58]})
     assert alone.word == CONSISTENT and alone.measured.endswith("strongest: DAgger")
     assert _strongest_row({"dagger": [0.5] * 5, "dagger_noise": [0.4] * 5}) is None
+
+
+def test_directed_quick_runs_are_default_runs_at_the_deepest_k():
+    """--quick: k = 8 only and the first QUICK_SEEDS seeds, every run one the default makes
+    (same keys, so a default run after a quick one resumes from them)."""
+    quick = directed.runs(directed.Args(quick=True))
+    full = {spec.key for spec in directed.runs(directed.Args())}
+    assert {spec.key for spec in quick} <= full
+    assert {spec.config["k"] for spec in quick} == {8}
+    assert {spec.config["seed"] for spec in quick} == set(range(directed.QUICK_SEEDS))
+    assert len(quick) == len(directed.LEARNERS) * len(directed.CLASSES) * directed.QUICK_SEEDS
