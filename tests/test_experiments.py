@@ -298,7 +298,8 @@ def test_tables_fail_verdicts_both_ways(suite):
     got = words(tables_fail.verdict(res))
     assert got == {
         ("Features generalise", "J-BC"): CONSISTENT,
-        ("Theorem 5.9 vs Theorem 4.5", "BLADES vs DAgger"): CONSISTENT,
+        # DAgger+noise is level with BLADES (0.0046 vs 0.0040): no win over the strongest
+        ("Theorem 5.9 vs Theorem 4.5", "BLADES vs DAgger, DAgger+noise"): INCONSISTENT,
         ("BLADES vs DAgger+noise", "BLADES"): CONSISTENT,
         ("Remark 4.6", "MALICE"): CONSISTENT,
     }
@@ -309,11 +310,13 @@ def test_tables_fail_verdicts_both_ways(suite):
     # the log-linear class no better than the table: features did not generalise
     flat = doctor(res, setter(regret_gap=10.0), learner="jbc", **{"class": "loglinear"})
     assert words(tables_fail.verdict(flat))[("Features generalise", "J-BC")] == (INCONSISTENT)
-    # BLADES no better than DAgger at equal queries
-    tie = doctor(res, setter(regret_gap=10.0), learner="blades", **{"class": "loglinear"})
-    assert words(tables_fail.verdict(tie))[("Theorem 5.9 vs Theorem 4.5", "BLADES vs DAgger")] == (
-        INCONSISTENT
-    )
+    # a DAgger+noise that failed like DAgger leaves BLADES ahead of the strongest baseline;
+    # a BLADES no better than DAgger does not beat it
+    key = ("Theorem 5.9 vs Theorem 4.5", "BLADES vs DAgger, DAgger+noise")
+    lost = doctor(res, setter(regret_gap=0.2), learner="dagger_noise", **{"class": "loglinear"})
+    assert words(tables_fail.verdict(lost))[key] == CONSISTENT
+    tie = doctor(lost, setter(regret_gap=10.0), learner="blades", **{"class": "loglinear"})
+    assert words(tables_fail.verdict(tie))[key] == INCONSISTENT
     # MALICE fixing the punishments it never saw would contradict the lack of coverage
     fixed = doctor(res, setter(regret_gap=0.0), learner="malice")
     assert words(tables_fail.verdict(fixed))[("Remark 4.6", "MALICE")] == INCONSISTENT
@@ -340,9 +343,10 @@ def test_tables_fail_learners_are_the_sampled_ones_at_equal_queries(suite):
 
 
 def test_directed_deviations_measured_verdicts(suite):
-    """The quick run holds the default's k >= 6 runs: with a table BLADES's directed
-    deviations reach the deep state that random deviations miss; with the log-linear class
-    the learned adversary itself fails to find it at k = 8 (a finding, reported)."""
+    """The quick run holds the default's k = 8 runs of its first 6 seeds: with a table
+    BLADES's directed deviations reach the deep state that random deviations miss; with the
+    log-linear class the learned adversary itself fails to find it at k = 8 (a finding,
+    reported)."""
     from regretgap.experiments import directed
 
     got = words(directed.verdict(suite["directed_deviations"]))

@@ -46,10 +46,15 @@ def test_quick_report_has_a_table_1_row_per_learner(clean_run):
     assert malice[6].strip() == "not applicable" and "never visits states [1]" in malice[5]
     verdicts = [row[6].strip() for row in table[2:]]
     assert verdicts and set(verdicts) <= {"consistent", "inconsistent", "not applicable"}
-    # the one claim the measurements contradict, and say so: sampled BLADES's default
-    # adversary does not find the deep state behind 8 defections with a log-linear class
+    # the claims the measurements contradict, and say so: sampled BLADES's default
+    # adversary does not find the deep state behind 8 defections with a log-linear class,
+    # and on the punishment game DAgger+noise is level with BLADES (no win over the
+    # strongest baseline)
     failing = {row[1].strip() for row in table[2:] if row[6].strip() == "inconsistent"}
-    assert failing == {"Eq. 7's worst-case deviation (log-linear, adversary)"}, failing
+    assert failing == {
+        "Eq. 7's worst-case deviation (log-linear, adversary)",
+        "Theorem 5.9 vs Theorem 4.5",
+    }, failing
     assert "True" not in text and "False" not in text  # words, not Python booleans
     for png in ("gaps_vs_H.png", "gaps_vs_beta.png", "gaps_vs_data.png"):
         assert (out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

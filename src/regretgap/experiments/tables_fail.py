@@ -43,6 +43,11 @@ TITLE = "Where tables fail: sampled learners with table, log-linear and neural m
 #: Learners from demonstrations, then from expert queries (each beside its analogue).
 FROM_DEMOS = ("jbc", "alice", "malice")
 FROM_QUERIES = ("dagger", "dagger_noise", "blades")
+#: The simple baselines BLADES is judged against (at equal queries).
+BASELINES = ("dagger", "dagger_noise")
+#: "Beats": BLADES's mean regret gap at most this fraction of the strongest baseline's (and
+#: its 95% interval below the baseline's), so a level result (0.003 vs 0.0034) is no win.
+BEATS = 0.5
 #: DAgger+noise's roll-in noise (``sampled.dagger(deviation_rate=)``).
 NOISE_RATE = 0.3
 CLASSES = ("table", "loglinear", "neural")
@@ -235,12 +240,15 @@ def _paired(
 
 
 def verdict(results: list[tuple[dict, dict]]) -> list[Verdict]:
-    """Three claims, each judged on 95% intervals over seeds.
+    """Four claims, each judged on 95% intervals over seeds.
 
     - Features generalise where tables fail: J-BC's regret gap with the log-linear class
       lies below its gap with a table.
-    - BLADES beats DAgger at equal queries (Theorem 5.9 vs the Theorem 4.5 mechanism): with
-      the log-linear class, BLADES's interval lies below DAgger's.
+    - BLADES beats DAgger at equal queries (Theorem 5.9 vs the Theorem 4.5 mechanism), and
+      DAgger whose roll-ins deviate at random too: with the log-linear class, BLADES's
+      interval lies below that of the strongest of DAgger and DAgger+noise (lowest mean)
+      and its mean is at most ``BEATS`` times that baseline's.
+    - BLADES is no worse than DAgger+noise: a paired non-inferiority row over seeds.
     - Remark 4.6: the demonstrations never visit a punishment state, so coverage
       (Assumption 5.2) fails and MALICE has no advantage over ALICE there: consistent when
       MALICE's mean gap stays above half of ALICE's, inconsistent if MALICE nonetheless
@@ -265,22 +273,9 @@ def verdict(results: list[tuple[dict, dict]]) -> list[Verdict]:
                 nums,
             )
         )
-    dagger, blades = _gaps(results, "dagger", "loglinear"), _gaps(results, "blades", "loglinear")
-    if dagger and blades:
-        ok, nums = _below(blades, dagger)
-        out.append(
-            Verdict(
-                NAME,
-                "Theorem 5.9 vs Theorem 4.5",
-                "BLADES vs DAgger",
-                "queryable expert, equal query budgets",
-                "BLADES's gap < DAgger's",
-                f"regret gap {fmt(nums['mean'])} (BLADES) vs {fmt(nums['other_mean'])} (DAgger)",
-                judge(ok),
-                "with the log-linear class, BLADES's 95% interval lies entirely below DAgger's",
-                nums,
-            )
-        )
+    row = _blades_vs_strongest(results)
+    if row is not None:
+        out.append(row)
     pairs = _paired(results, "blades", "dagger_noise", "loglinear")
     if pairs:
         diffs, reference = pairs
@@ -328,6 +323,40 @@ def verdict(results: list[tuple[dict, dict]]) -> list[Verdict]:
     return out
 
 
+def _blades_vs_strongest(results: list[tuple[dict, dict]]) -> Verdict | None:
+    """BLADES beats the strongest of DAgger and DAgger+noise at equal queries (log-linear).
+
+    The strongest baseline is the one with the lowest mean regret gap; BLADES's 95%
+    interval must lie entirely below it and its mean be at most :data:`BEATS` times the
+    baseline's, so DAgger+noise matching BLADES (as random deviations do where a
+    punishment is one defection away) says inconsistent even when both intervals are
+    narrow.
+    """
+    blades = _gaps(results, "blades", "loglinear")
+    rivals = {n: g for n in BASELINES if (g := _gaps(results, n, "loglinear"))}
+    if not blades or not rivals:
+        return None
+    best = min(rivals, key=lambda n: float(np.mean(rivals[n])))
+    below, nums = _below(blades, rivals[best])
+    ok = below and nums["mean"] <= BEATS * nums["other_mean"]
+    nums.update({f"{n}_mean": float(np.mean(g)) for n, g in rivals.items()})
+    others = ", ".join(f"{fmt_ci(mean_ci(rivals[n]), 4)} ({NAMES[n]})" for n in rivals)
+    return Verdict(
+        NAME,
+        "Theorem 5.9 vs Theorem 4.5",
+        "BLADES vs DAgger, DAgger+noise",
+        f"queryable expert, equal query budgets; DAgger+noise's roll-ins deviate at random "
+        f"(rate {NOISE_RATE})",
+        "BLADES's gap < the strongest simple baseline's (DAgger or DAgger+noise)",
+        f"regret gap {fmt_ci(mean_ci(blades), 4)} (BLADES) vs {others}; strongest: {NAMES[best]}",
+        judge(ok),
+        "with the log-linear class, BLADES's 95% interval lies entirely below that of the "
+        "baseline with the lowest mean gap among DAgger and DAgger+noise, and its mean is "
+        f"at most {BEATS} times that baseline's mean",
+        nums,
+    )
+
+
 def render(results: list[tuple[dict, dict]], out: Path) -> str:
     """Markdown: per (learner, class) mean [95% CI] value and regret gaps, and queries."""
     rows = []
@@ -359,7 +388,9 @@ def render(results: list[tuple[dict, dict]], out: Path) -> str:
         f"demonstrations, so its own obedient roll-ins recommend defections and walk into the "
         f"punishment regions, where the expert then answers; a class that generalises "
         f"recommends the convention everywhere, its roll-ins never leave the normal states, "
-        f"and only BLADES's deviations reach the punishments.{note}\n\n"
+        f"and only deviations reach the punishments: BLADES's directed ones, or "
+        f"DAgger+noise's random ones (rate {NOISE_RATE}; a punishment is one defection "
+        f"away, so these reach it too).{note}\n\n"
         + md_table(
             ["learner", "class", "value gap", "regret gap", "queries", "seen"],
             rows,
@@ -391,7 +422,8 @@ def plot(results: list[tuple[dict, dict]], path: Path) -> None:
             if xs:
                 err = np.concatenate(errs, axis=1)
                 ax.bar(xs, means, width, yerr=err, capsize=3, label=CLASS_NAMES[cls])
-        ax.set_xticks(range(len(learners)), [NAMES[n] for n in learners])
+        # tilted: "DAgger+noise" is wider than a group of bars
+        ax.set_xticks(range(len(learners)), [NAMES[n] for n in learners], rotation=25, ha="right")
         ax.set_ylabel(label + " (mean, 95% CI)")
         ax.axhline(0, color="black", linewidth=0.5)
     axes[0].legend(title="class")
