@@ -37,7 +37,8 @@ class ZeroSumNash(NamedTuple):
         value: ``rho0 . V[0]``, agent 0's value of the game.
     """
 
-    __repr__ = short_repr
+    def __repr__(self) -> str:
+        return short_repr(self)
 
     policies: tuple[np.ndarray, np.ndarray]
     values: np.ndarray

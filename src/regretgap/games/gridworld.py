@@ -69,7 +69,8 @@ class GridWorld(NamedTuple):
         goal: the index of ``G`` among the cells.
     """
 
-    __repr__ = short_repr
+    def __repr__(self) -> str:
+        return short_repr(self)
 
     game: MarkovGame
     expert: tuple[np.ndarray, np.ndarray]

@@ -53,7 +53,8 @@ class TwoPathGame(NamedTuple):
         features: ``[S, 3]``: one-hot of ``s_0``, left path, right path.
     """
 
-    __repr__ = short_repr
+    def __repr__(self) -> str:
+        return short_repr(self)
 
     game: MarkovGame
     expert: tuple[np.ndarray, np.ndarray]
