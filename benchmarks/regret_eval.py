@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import re
 import subprocess
 import sys
 import time
@@ -90,7 +91,8 @@ def spread(args: argparse.Namespace) -> None:
         for line in out.splitlines():
             if "ratio ours/floor" in line:
                 key = line.split(":")[0] + (f" [{layer}]" if layer else "")
-                ratios.setdefault(key, []).append(float(line.split("=")[-1].split()[0]))
+                value = re.search(r"ratio ours/floor = ([0-9.]+)", line)
+                ratios.setdefault(key, []).append(float(value.group(1)))
     for key, values in ratios.items():
         print(
             f"{key}: ratio ours/floor {min(values):.2f}-{max(values):.2f} over {len(values)} runs"
