@@ -43,6 +43,7 @@ from regretgap.experiments import (
     fleets,
     fleets_shared,
     horizon_sweep,
+    nash_field,
     openspiel_games,
     paper_checks,
     reduction,
@@ -67,6 +68,7 @@ MODULES = {
     tables_fail.NAME: tables_fail,
     reduction.NAME: reduction,
     directed.NAME: directed,
+    nash_field.NAME: nash_field,
 }
 
 SCHEMA = """
