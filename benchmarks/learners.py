@@ -25,8 +25,8 @@ from regretgap.games import random_game
 
 # the package exports functions named like these modules: fetch the modules themselves
 losses_mod = importlib.import_module("regretgap.losses")
-blades_mod = importlib.import_module("regretgap.learners.blades")
-malice_mod = importlib.import_module("regretgap.learners.malice")
+blades_mod = importlib.import_module("regretgap.learners.querying")
+malice_mod = importlib.import_module("regretgap.learners.reweighting")
 
 TIMES: dict[str, float] = defaultdict(float)
 

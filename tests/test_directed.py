@@ -11,7 +11,7 @@ from regretgap import sampled
 from regretgap.experiments import directed
 from regretgap.experiments._verdict import CONSISTENT, INCONSISTENT
 from regretgap.games import corridor_game
-from regretgap.sampled.blades import NoisyPlay
+from regretgap.sampled.querying import NoisyPlay
 
 
 @pytest.mark.parametrize("k", [1, 2, 4, 8])

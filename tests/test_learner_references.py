@@ -262,7 +262,7 @@ def test_malice_loss_is_the_worst_agents_and_ignores_uncovered_states():
     """Eq. (6) by enumeration of the 256 deviation tables of each agent: agent 1's loss is
     the larger, and the uncovered (h, s) = (1, 1) contributes 0 (TV against no data would be
     1/2 there). ALICE's loss is the mediator's own ``E_{d^{sigma}}[ell] / H``."""
-    from regretgap.learners.malice import alice_loss, malice_loss
+    from regretgap.learners.reweighting import alice_loss, malice_loss
 
     game, sigma, counts = _two_agent_case()
     brute, ell = _brute_force_malice_loss(game, sigma, counts)

@@ -231,8 +231,8 @@ def test_bad_learner_arguments(call, message):
 
 def test_jirl_mixture_policy_has_the_mean_occupancy():
     """The Markov policy built from the iterates' mean occupancy has exactly that occupancy
-    (the induction in :func:`regretgap.learners.jirl.mixture_policy`), so the same values."""
-    from regretgap.learners.jirl import mixture_policy
+    (the induction in :func:`regretgap.learners.inverse.mixture_policy`), so the same values."""
+    from regretgap.learners.inverse import mixture_policy
 
     rng = np.random.default_rng(0)
     game = theorem_4_5(5).game  # layered: each state is visited at one step only
@@ -287,7 +287,7 @@ def _kron_noise(game, rate):
 
 @pytest.mark.parametrize("rate", [0.0, 0.3, 1.0])
 def test_noisy_play_is_the_per_agent_noise_kernel(rate):
-    from regretgap.learners.blades import noisy_play
+    from regretgap.learners.querying import noisy_play
 
     game = random_game(5, (2, 3, 2), 4, rng=np.random.default_rng(0))
     sigma = np.random.default_rng(1).dirichlet(np.ones(12), size=(4, 5))
@@ -398,7 +398,7 @@ def test_noise_dagger_history_loss_is_on_the_noisy_roll_in():
 
 @pytest.mark.parametrize("rate", [0, 0.0, 1, 1.0, np.float32(0.5), np.int64(1)])
 def test_check_rate_accepts_the_closed_unit_interval(rate):
-    from regretgap.learners.blades import check_rate
+    from regretgap.learners.querying import check_rate
 
     assert check_rate(rate) == float(rate)
     c = theorem_4_5(4)

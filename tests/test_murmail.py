@@ -391,7 +391,7 @@ def test_learners_never_read_rewards():
 
 
 def test_the_learner_module_imports_nothing_that_holds_rewards():
-    tree = ast.parse((LEARNERS_DIR / "murmail.py").read_text())
+    tree = ast.parse((LEARNERS_DIR / "nash_imitation.py").read_text())
     imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
     imported |= {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
     assert not {m for m in imported if m and m.startswith(("regretgap.utilities",

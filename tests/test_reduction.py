@@ -255,7 +255,7 @@ def test_malice_with_weights_of_one_fails_on_a_real_run(monkeypatch):
     """The learner's own state distribution replaced by the expert's: weights d_E / d_E-hat,
     about 1 everywhere (J-BC refitted), and the verdict fails."""
     s = reduction.setting(6, 0.05, 4.0)
-    module = importlib.import_module("regretgap.learners.malice")  # the package re-exports
+    module = importlib.import_module("regretgap.learners.reweighting")  # the package re-exports
     monkeypatch.setattr(  # the function under the module's name
         module, "state_distribution", lambda game, sigma: exact_state_distribution(game, s.expert)
     )

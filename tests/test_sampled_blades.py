@@ -258,7 +258,7 @@ def test_sampled_learners_import_no_evaluator_and_no_rewards() -> None:
     not a read of utilities). policies.py imports regretgap.game for the MarkovGame type of
     ``table(game)``, the tabulation the exact core scores: allowed there and nowhere else."""
     forbidden = ("regretgap.evaluation", "regretgap.utilities", "regretgap.losses")
-    for name in ("jbc", "blades", "data", "policies", "adversary"):
+    for name in ("cloning", "querying", "data", "policies", "adversary"):
         found = _imports(SAMPLED / f"{name}.py")
         ours = {m for m in found if m == "regretgap" or m.startswith("regretgap.")}
         assert not {m for m in ours if m.startswith(forbidden)}, name
@@ -270,9 +270,9 @@ def test_sampled_learners_import_no_evaluator_and_no_rewards() -> None:
     learner_ok = {
         "regretgap.errors", "regretgap.simulator", "regretgap.data", "regretgap._repr",
         "regretgap.sampled.data", "regretgap.sampled.policies", "regretgap.sampled.adversary",
-        "regretgap.sampled.jbc",
+        "regretgap.sampled.cloning",
     }  # fmt: skip
-    for name in ("jbc", "blades"):
+    for name in ("cloning", "querying"):
         modules = {m for m in _imports(SAMPLED / f"{name}.py") if m.startswith("regretgap.")}
         assert {m.rsplit(".", 1)[0] if m not in learner_ok else m for m in modules} <= learner_ok
 

@@ -25,7 +25,7 @@ from regretgap.sampled import (
     malice,
     policy_recommender,
 )
-from regretgap.sampled.malice import _fit_ratio
+from regretgap.sampled.reweighting import _fit_ratio
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -165,7 +165,7 @@ def test_first_round_loss_is_the_exact_eq_6_loss_of_the_jbc_iterate(seed) -> Non
     ``alice_loss`` of that iterate, up to the adversary's Monte Carlo error (256 episodes,
     per-step losses in [0, 1]: 0.015 is several standard errors). The block features give
     each step's states sharing a block the same expert, so the TV estimate is exact."""
-    from regretgap.learners.malice import alice_loss, malice_loss
+    from regretgap.learners.reweighting import alice_loss, malice_loss
 
     c = _game(0.05)
     game = c.game
@@ -377,7 +377,7 @@ def test_the_learners_import_nothing_that_holds_rewards() -> None:
     from pathlib import Path
 
     # importlib: the package's ``malice`` attribute is the function, not the module
-    module = importlib.import_module("regretgap.sampled.malice")
+    module = importlib.import_module("regretgap.sampled.reweighting")
     tree = ast.parse(Path(module.__file__).read_text())
     imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
     imported |= {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}

@@ -127,7 +127,7 @@ def test_bad_input_is_refused_before_any_query(kwargs, message):
 
 
 def test_the_module_imports_nothing_that_holds_rewards():
-    module = importlib.import_module("regretgap.sampled.murmail")
+    module = importlib.import_module("regretgap.sampled.nash_imitation")
     tree = ast.parse(Path(module.__file__).read_text())
     imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
     imported |= {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}

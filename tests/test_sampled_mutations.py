@@ -21,11 +21,11 @@ from regretgap.sampled import (
     estimate_gaps,
     estimate_regret,
 )
-from regretgap.sampled.blades import blades_episodes_per_round
+from regretgap.sampled.cloning import jbc as sampled_jbc
 from regretgap.sampled.data import collect
-from regretgap.sampled.jbc import jbc as sampled_jbc
-from regretgap.sampled.malice import malice as sampled_malice
 from regretgap.sampled.policies import check_features, check_num_actions
+from regretgap.sampled.querying import blades_episodes_per_round
+from regretgap.sampled.reweighting import malice as sampled_malice
 
 
 def test_one_action_agents_are_legal():
@@ -231,7 +231,7 @@ def test_query_loss_gives_each_episode_one_id_across_its_steps():
     """BLADES's adversary loss is called once per step of a batch, ``h = 0..H-1``: the
     answered queries of one episode share its id (0, 1, 2 for the first batch of three,
     3, 4 for the next batch of two), whatever the feature dimension (here 4, not 3)."""
-    from regretgap.sampled.blades import _QueryLoss
+    from regretgap.sampled.querying import _QueryLoss
 
     game = random_game(4, (2, 3), 2, rng=np.random.default_rng(8))
     sim = game.simulator(np.eye(4))  # d = 4 features, the same at both steps
@@ -253,7 +253,7 @@ def test_query_loss_gives_each_episode_one_id_across_its_steps():
 def test_expert_estimate_skips_a_step_without_data_and_fits_the_later_ones():
     """MALICE's plug-in expert: a step with no demonstrations is uncovered; later steps are
     still fitted (one-hot rows: the fit is the empirical joint-action frequency per row)."""
-    from regretgap.sampled.malice import _ExpertEstimate
+    from regretgap.sampled.reweighting import _ExpertEstimate
 
     x = np.eye(2)[[0, 0, 1, 0]]
     samples = Samples(x, np.array([1, 1, 2, 3]), np.array([0, 0, 2, 2]), np.array([0, 1, 0, 1]))
@@ -273,7 +273,7 @@ def test_expert_estimate_skips_a_step_without_data_and_fits_the_later_ones():
 def test_weighted_log_loss_is_per_episode_step():
     """``- sum_j w_j log sigma(a_j | x_j) / (E H)``: two episodes of two steps under the
     uniform policy over 4 joint actions, weights (1, 2, 3, 2): ``8 log 4 / 4``."""
-    from regretgap.sampled.malice import _weighted_log_loss
+    from regretgap.sampled.reweighting import _weighted_log_loss
 
     samples = Samples(np.zeros((4, 1)), np.array([0, 1, 2, 3]), np.array([0, 1, 0, 1]),
                       np.array([0, 0, 1, 1]))  # fmt: skip
@@ -289,7 +289,7 @@ def test_malice_adversaries_batch_within_their_episodes_and_evaluate_on_rollouts
     import importlib
 
     # importlib: the package's ``malice`` attribute is the function, not the module
-    module = importlib.import_module("regretgap.sampled.malice")
+    module = importlib.import_module("regretgap.sampled.reweighting")
 
     calls = []
     real = module.tabular_q_adversary
@@ -395,7 +395,7 @@ def test_blades_picks_the_agent_whose_adversary_finds_the_largest_loss(monkeypat
     ``H``: with agent 1's value raised by 10 (a spy on the adversary), agent 1 every round."""
     import importlib
 
-    module = importlib.import_module("regretgap.sampled.blades")
+    module = importlib.import_module("regretgap.sampled.querying")
     real, found = module.tabular_q_adversary, []
 
     def spy(*args, **kwargs):
@@ -432,7 +432,7 @@ def test_malice_refits_on_the_weights_summed_over_rounds(monkeypatch):
     the training ones, every round)."""
     import importlib
 
-    module = importlib.import_module("regretgap.sampled.malice")
+    module = importlib.import_module("regretgap.sampled.reweighting")
     real, weights = module._fit_ratio, []
 
     class Spy:
@@ -464,8 +464,8 @@ def test_malice_refits_on_the_weights_summed_over_rounds(monkeypatch):
 def test_query_loss_and_split_and_concat_edge_cases():
     """BLADES's query loss names a NaN feature; two episodes can be split (one each), and
     a large fraction still keeps one training episode; concatenating nothing is refused."""
-    from regretgap.sampled.blades import _QueryLoss
     from regretgap.sampled.data import concat
+    from regretgap.sampled.querying import _QueryLoss
 
     game = random_game(4, (2, 3), 3, rng=rng_(15))
     expert = CountingExpert(lambda s, h, rng: np.zeros(len(s), dtype=np.int64), (2, 3))

@@ -6,18 +6,9 @@ Plain functions returning result NamedTuples with ``.policy [H, S, A]`` and ``.h
 They may simulate the game (its transitions) but never read its rewards.
 """
 
-from regretgap.learners.blades import BladesHistory, BladesResult, blades, dagger
-from regretgap.learners.jbc import JBCHistory, JBCResult, jbc
-from regretgap.learners.jirl import JIRLHistory, JIRLResult, jirl, soft_value_iteration
-from regretgap.learners.malice import (
-    MaliceHistory,
-    MaliceResult,
-    alice,
-    alice_loss,
-    malice,
-    malice_loss,
-)
-from regretgap.learners.murmail import (
+from regretgap.learners.cloning import JBCHistory, JBCResult, jbc
+from regretgap.learners.inverse import JIRLHistory, JIRLResult, jirl, soft_value_iteration
+from regretgap.learners.nash_imitation import (
     MurmailHistory,
     MurmailResult,
     mail_bro,
@@ -25,6 +16,15 @@ from regretgap.learners.murmail import (
     murmail,
     uncertainty,
     uncertainty_reward,
+)
+from regretgap.learners.querying import BladesHistory, BladesResult, blades, dagger
+from regretgap.learners.reweighting import (
+    MaliceHistory,
+    MaliceResult,
+    alice,
+    alice_loss,
+    malice,
+    malice_loss,
 )
 
 __all__ = [

@@ -20,13 +20,7 @@ from regretgap.sampled.adversary import (
     policy_recommender,
     tabular_q_adversary,
 )
-from regretgap.sampled.blades import (
-    BladesHistory,
-    BladesResult,
-    blades,
-    blades_episodes_per_round,
-    dagger,
-)
+from regretgap.sampled.cloning import JBCHistory, JBCResult, jbc
 from regretgap.sampled.data import (
     BudgetExhausted,
     CountingExpert,
@@ -35,9 +29,7 @@ from regretgap.sampled.data import (
     demonstrations,
     from_demonstrations,
 )
-from regretgap.sampled.jbc import JBCHistory, JBCResult, jbc
-from regretgap.sampled.malice import MaliceHistory, MaliceResult, alice, malice
-from regretgap.sampled.murmail import (
+from regretgap.sampled.nash_imitation import (
     MurmailPolicy,
     SampledMurmailHistory,
     SampledMurmailResult,
@@ -50,6 +42,14 @@ from regretgap.sampled.policies import (
     ObservationTable,
     ProductMediator,
 )
+from regretgap.sampled.querying import (
+    BladesHistory,
+    BladesResult,
+    blades,
+    blades_episodes_per_round,
+    dagger,
+)
+from regretgap.sampled.reweighting import MaliceHistory, MaliceResult, alice, malice
 
 # evaluation-only (they read Utilities): loaded on first access, see __getattr__
 _EVALUATION = ("GapEstimate", "RegretEstimate", "estimate_gaps", "estimate_regret")

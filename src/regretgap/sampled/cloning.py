@@ -29,7 +29,7 @@ class JBCHistory(NamedTuple):
         disagreement: mean ``1 - sigma(a_j | x_j)``, the sample estimate of
             ``E_{s ~ d_E}[1 - sum_a sigma_E(a|s) sigma(a|s)]``; it upper-bounds the exact
             core's ``bc_error`` (TV) and equals it for a deterministic expert, so the field
-            has a different name from :class:`regretgap.learners.jbc.JBCHistory`'s.
+            has a different name from :class:`regretgap.learners.cloning.JBCHistory`'s.
     """
 
     def __repr__(self) -> str:

@@ -28,8 +28,8 @@ import numpy as np
 from regretgap._repr import short_repr
 from regretgap.errors import ValidationError
 from regretgap.sampled.adversary import fitted_q_adversary, tabular_q_adversary
+from regretgap.sampled.cloning import check_demos_for, check_policy
 from regretgap.sampled.data import CountingExpert, Samples, collect, concat, observe
-from regretgap.sampled.jbc import check_demos_for, check_policy
 from regretgap.sampled.policies import MediatorPolicy
 from regretgap.simulator import check_rng, check_simulator
 

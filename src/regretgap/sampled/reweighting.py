@@ -68,7 +68,8 @@ NO_DATA = 1e-6
 
 
 class MaliceHistory(NamedTuple):
-    """Per-round record (the fields of the exact :class:`regretgap.learners.malice.MaliceHistory`).
+    """Per-round record (the fields of the exact
+    :class:`regretgap.learners.reweighting.MaliceHistory`).
 
     Attributes:
         loss: the adversary's estimate of eq. 6 with TV, ``E[sum_h ell_h] / H`` under the

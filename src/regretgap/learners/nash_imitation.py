@@ -381,7 +381,9 @@ def mail_bro(
             the current per-agent policies as a deviation table (constant in ``a_j``), e.g.
             :func:`regretgap.oracles.best_response_oracle` ``(game)``: built by the caller
             from the agents' utilities, which this learner never reads.
-        iterations, batch, step_size: as in :func:`murmail`.
+        iterations: as in :func:`murmail`.
+        batch: as in :func:`murmail`.
+        step_size: as in :func:`murmail`.
 
     Returns:
         :class:`MurmailResult` (``m * batch`` expert queries and ``m`` oracle calls per

@@ -192,9 +192,11 @@ def murmail(
         iterations: ``K``.
         batch: roll-ins (one answered state each) per agent per iteration.
         step_size: ``eta`` of the exponentiated-gradient step.
-        adversary_episodes, adversary_batch, eval_episodes, epsilon: the adversary's
-            training episodes, episodes per Q update, Monte Carlo evaluation episodes and
-            exploration, per deviating agent (each visited state costs two answers).
+        adversary_episodes: the adversary's training episodes per deviating agent (each
+            visited state costs two answers).
+        adversary_batch: the adversary's episodes per Q update.
+        eval_episodes: the adversary's Monte Carlo evaluation episodes.
+        epsilon: the adversary's exploration probability.
         adversary: ``"tabular"`` (int states, ``sim.num_states``), ``"fitted"`` or ``"auto"``.
         query_budget: the most expert answers (``None``: no limit); a query beyond it raises
             :class:`~regretgap.sampled.BudgetExhausted`.
