@@ -387,6 +387,7 @@ def test_the_learners_import_nothing_that_holds_rewards() -> None:
         "typing",
         "numpy",
         "regretgap._repr",  # one-line reprs of results: no rewards
+        "regretgap._checks",  # argument checks: no rewards
         "regretgap.errors",
         "regretgap.simulator",
         "regretgap.data",

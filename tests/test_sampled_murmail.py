@@ -133,7 +133,7 @@ def test_the_module_imports_nothing_that_holds_rewards():
     imported |= {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
     allowed = {
         "__future__", "collections.abc", "math", "typing", "numpy", "regretgap._repr",
-        "regretgap.errors",
+        "regretgap._checks", "regretgap.errors",
         "regretgap.simulator", "regretgap.sampled.data", "regretgap.sampled.policies",
         "regretgap.sampled.adversary",
     }  # fmt: skip

@@ -158,7 +158,9 @@ def test_blades_episode_count_names_the_bad_argument():
 def test_jbc_and_malice_name_what_the_simulator_lacks():
     game = random_game(4, (2, 3), 3, rng=np.random.default_rng(5))
     demos = collect(game.simulator(), _uniform, 6, rng=np.random.default_rng(0))
-    with pytest.raises(ValidationError, match=r"object is not a Simulator: it lacks 'num_actions'"):
+    with pytest.raises(
+        ValidationError, match=r"object is not a Simulator: it lacks \['num_actions'"
+    ):
         sampled_jbc(object(), demos, rng=np.random.default_rng(0), policy=ObservationTable((2, 3)))
     hidden = _Wrapped(game.simulator(), hide_num_states=True)
     with pytest.raises(

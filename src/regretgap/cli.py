@@ -37,6 +37,7 @@ import regretgap as rg
 from regretgap import io
 from regretgap.errors import ValidationError
 from regretgap.games import theorem_4_5
+from regretgap.registry import DEMONSTRATIONS, LEARNERS, QUERIES, learner
 
 #: Built-in games of ``make-game`` (see :func:`_build_game`).
 GAMES = (
@@ -186,52 +187,48 @@ def _sample(args: argparse.Namespace) -> int:
     )
 
 
-QUERYING = ("blades", "dagger")
+#: The learners ``regretgap learn`` runs (the registry's, less the Nash learners, which
+#: need a per-agent expert and, for MAIL-BRO, a best-response oracle).
+CLI_LEARNERS = tuple(n for n in LEARNERS if n not in ("murmail", "mail_bro"))
 
 
 def _learn(args: argparse.Namespace) -> int:
-    if args.algorithm in QUERYING and not args.expert:
-        raise ValidationError(f"{args.algorithm} needs --expert EXPERT (a queryable expert policy)")
-    if args.algorithm not in QUERYING:
+    spec = learner(args.algorithm)
+    querying = [n for n in CLI_LEARNERS if LEARNERS[n].learns_from == QUERIES]
+    if spec.learns_from == QUERIES and not args.expert:
+        raise ValidationError(f"{spec.name} needs --expert EXPERT (a queryable expert policy)")
+    if spec.learns_from == DEMONSTRATIONS:
         if not args.demos:
-            raise ValidationError(f"{args.algorithm} needs --demos DEMOS")
+            raise ValidationError(f"{spec.name} needs --demos DEMOS")
         if args.expert:
             raise ValidationError(
-                f"{args.algorithm} learns from --demos only; --expert is for blades and "
-                f"dagger (drop it)"
+                f"{spec.name} learns from --demos only; --expert is for "
+                f"{' and '.join(sorted(querying))} (drop it)"
             )
-    if args.deviation_rate and args.algorithm != "dagger":
+    if args.deviation_rate and "deviation_rate" not in spec.options:
         raise ValidationError(
-            f"--deviation-rate is DAgger's roll-in noise; {args.algorithm} does not take it"
+            f"--deviation-rate is DAgger's roll-in noise; {spec.name} does not take it"
         )
     out = _output(args, args.game, args.demos, args.expert)
     game = io.load_game(args.game)
     rng = np.random.default_rng(args.seed)
     demos = io.load_demonstrations(args.demos, game) if args.demos else None
     extra: dict[str, Any] = {}
-    if args.algorithm in QUERYING:
+    if spec.learns_from == QUERIES:
         sigma_e = io.load_policy(args.expert, game)
         expert = rg.QueryableExpert(sigma_e, game, answers=args.answers, rng=rng)
-        if args.algorithm == "blades":
-            res = rg.blades(game, expert, rng=rng, demos=demos, rounds=args.rounds)
-        else:
-            res = rg.dagger(
-                game,
-                expert,
-                rng=rng,
-                demos=demos,
-                rounds=args.rounds,
-                deviation_rate=args.deviation_rate,
-            )
+        noise = {"deviation_rate": args.deviation_rate} if "deviation_rate" in spec.options else {}
+        res = spec.exact(game, expert, rng=rng, demos=demos, rounds=args.rounds, **noise)
         extra = {"queries": res.queries}
-    elif args.algorithm == "jbc":
-        res = rg.jbc(game, demos)
-    elif args.algorithm == "jirl":
-        res = rg.jirl(game, demos, rng=rng, rounds=max(args.rounds, 1) * 10)
+    elif spec.name == "jbc":
+        res = spec.exact(game, demos)
+    elif spec.name == "jirl":
+        res = spec.exact(game, demos, rng=rng, rounds=max(args.rounds, 1) * 10)
     else:
-        learner = rg.malice if args.algorithm == "malice" else rg.alice
         try:
-            res = learner(game, demos, rng=rng, rounds=args.rounds, clip_weights=args.clip_weights)
+            res = spec.exact(
+                game, demos, rng=rng, rounds=args.rounds, clip_weights=args.clip_weights
+            )
         except rg.CoverageError as exc:
             # the library names its keyword; on the command line it is a flag
             raise ValidationError(str(exc).replace("clip_weights=True", "--clip-weights")) from exc
@@ -519,7 +516,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("learn", _learn, "learn a mediator policy from demonstrations or an expert")
     p.add_argument(
         "algorithm",
-        choices=("jbc", "jirl", "alice", "malice", "dagger", "blades"),
+        choices=CLI_LEARNERS,
         help="learning algorithm (alice and dagger: the single-agent analogues)",
     )
     p.add_argument("game", help="game file (.npz)")

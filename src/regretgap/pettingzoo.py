@@ -37,6 +37,7 @@ except ImportError:  # pragma: no cover - exercised in a subprocess by the tests
     ) from None
 
 from regretgap import _kernels
+from regretgap._checks import check_count
 from regretgap._repr import short_repr
 from regretgap.data import _inverse_cdf
 from regretgap.deviations import as_deviation
@@ -44,7 +45,6 @@ from regretgap.errors import ValidationError
 from regretgap.game import MarkovGame
 from regretgap.policies import _check_agent, as_policy
 from regretgap.simulator import (
-    check_batch_size,
     check_joint_actions,
     check_rng,
     check_step,
@@ -390,7 +390,7 @@ class EnvSimulator:
     def reset(self, rng: np.random.Generator, n: int) -> np.ndarray:
         """``n`` fresh episodes, seeds drawn from ``rng``; an object array ``[n]`` of states."""
         check_rng(rng)
-        n = check_batch_size(n)
+        n = check_count("n", n)
         seeds = rng.integers(0, 2**31 - 1, size=n)
         out = np.empty(n, dtype=object)
         for k, seed in enumerate(seeds):

@@ -18,6 +18,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from regretgap import _kernels
+from regretgap._checks import check_count, check_rng, check_simulator_members
 from regretgap.errors import ValidationError
 from regretgap.game import MarkovGame
 
@@ -63,29 +64,6 @@ class Simulator(Protocol):
 
 # ---------------------------------------------------------------------------------------
 # argument checks shared by simulators
-
-
-def check_rng(rng: Any) -> np.random.Generator:
-    """Return ``rng`` if it is a ``numpy.random.Generator``, else raise ValidationError."""
-    if not isinstance(rng, np.random.Generator):
-        raise ValidationError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
-    return rng
-
-
-def check_count(name: str, value: Any, *, minimum: int = 1) -> int:
-    """Return ``value`` as an int if it is an integer ``>= minimum`` (not a bool), else raise
-    ValidationError naming ``name``: the budgets, rounds and episode counts of the sampled
-    learners, the adversary and the sampled evaluation."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValidationError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
-
-
-def check_batch_size(n: Any) -> int:
-    """Return ``n`` as an int if it is a positive integer, else raise ValidationError."""
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValidationError(f"n must be a positive integer, got {n!r}")
-    return int(n)
 
 
 def check_step(h: Any, horizon: int) -> int:
@@ -218,7 +196,7 @@ class TableSimulator:
     def reset(self, rng: np.random.Generator, n: int) -> np.ndarray:
         """``n`` initial states ``s_0 ~ rho0``, ``[n]`` int64 (one uniform per state)."""
         check_rng(rng)
-        n = check_batch_size(n)
+        n = check_count("n", n)
         cdf = np.cumsum(self.initial)
         # (1 - u) in (0, 1]: a state of probability 0 is never drawn (as in data.rollout)
         x = (1.0 - rng.random(n)) * cdf[-1]
@@ -295,20 +273,8 @@ def check_simulator(sim: Any, *, rng: np.random.Generator, n: int = 2) -> int:
             wrong length, features of the wrong shape or with NaN/inf.
     """
     check_rng(rng)
-    n = check_batch_size(n)
-    if not isinstance(sim, Simulator):
-        missing = [
-            k for k in ("num_actions", "horizon", "reset", "step", "observe") if not hasattr(sim, k)
-        ]
-        raise ValidationError(f"{type(sim).__name__} is not a Simulator: it lacks {missing}")
-    sizes = tuple(sim.num_actions)
-    if not sizes or any(
-        isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1 for k in sizes
-    ):
-        raise ValidationError(f"simulator num_actions must be positive ints, got {sizes!r}")
-    horizon = sim.horizon
-    if isinstance(horizon, bool) or not isinstance(horizon, (int, np.integer)) or horizon < 1:
-        raise ValidationError(f"simulator horizon must be a positive integer, got {horizon!r}")
+    n = check_count("n", n)
+    sizes, horizon = check_simulator_members(sim)
     states = sim.reset(rng, n)
     d = None
     for h in range(horizon):

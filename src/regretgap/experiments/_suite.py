@@ -20,19 +20,16 @@ import numpy as np
 import regretgap as rg
 from regretgap.experiments._verdict import Verdict, clean
 from regretgap.experiments.sweep import run_sweep
+from regretgap.registry import LEARNERS as REGISTRY
+from regretgap.registry import QUERIES, learner
 
 #: Learners in report order: each regret-gap learner beside its single-agent analogue;
 #: ``dagger_noise`` is DAgger with noisy roll-ins (:data:`NOISE_RATE`), the strongest simple
 #: baseline for BLADES's directed deviations, at the same query budget.
 LEARNERS = ("jbc", "jirl", "alice", "malice", "dagger", "dagger_noise", "blades")
 NAMES = {
-    "jbc": "J-BC",
-    "jirl": "J-IRL",
-    "alice": "ALICE",
-    "malice": "MALICE",
-    "dagger": "DAgger",
+    **{name: spec.label for name, spec in REGISTRY.items()},
     "dagger_noise": "DAgger+noise",
-    "blades": "BLADES",
 }
 
 #: ``dagger(deviation_rate=)`` of ``dagger_noise``: at 0.3 random deviations already matched
@@ -89,21 +86,31 @@ def learn(
     :class:`~regretgap.CoverageError` of ALICE or MALICE is a result, not a crash:
     ``(None, {"not_applicable": reason, "uncovered": [...]})``.
     """
+    if name not in LEARNERS:
+        raise rg.ValidationError(f"unknown learner {name!r}: expected one of {LEARNERS}")
+    spec = learner("dagger" if name == "dagger_noise" else name)
     extra: dict = {}
-    if name == "jbc":
-        res = rg.jbc(game, demos, policy_class=policy_class)
-    elif name == "jirl":
-        res = rg.jirl(game, demos, rng=rng, policy_class=policy_class)
-    elif name in ("malice", "alice"):
-        try:
-            res = getattr(rg, name)(
-                game,
-                demos,
-                rng=rng,
-                rounds=rounds,
-                policy_class=policy_class,
-                clip_weights=clip_weights,
+    if spec.learns_from == QUERIES:
+        oracle = rg.QueryableExpert(expert, answers=answers, rng=rng)
+        common = dict(rng=rng, demos=demos, rounds=rounds, policy_class=policy_class)
+        if spec.name == "blades":
+            res = spec.exact(game, oracle, rollouts=rollouts, **common)
+        else:
+            rate = NOISE_RATE if name == "dagger_noise" else 0.0
+            res = spec.exact(
+                game, oracle, rollouts=rollouts * game.num_agents, deviation_rate=rate, **common
             )
+        extra["queries"] = res.queries
+    elif spec.name == "jbc":
+        res = spec.exact(game, demos, policy_class=policy_class)
+    elif spec.name == "jirl":
+        res = spec.exact(game, demos, rng=rng, policy_class=policy_class)
+    else:
+        try:
+            res = spec.exact(
+                game, demos, rng=rng, rounds=rounds, policy_class=policy_class,
+                clip_weights=clip_weights,
+            )  # fmt: skip
         except rg.CoverageError as err:
             states = [int(s) for s in err.states]
             return None, {
@@ -113,19 +120,6 @@ def learn(
             }
         extra["max_weight"] = max(res.history.max_weight)
         extra["ess"] = min(res.history.ess)
-    elif name in ("blades", "dagger", "dagger_noise"):
-        oracle = rg.QueryableExpert(expert, answers=answers, rng=rng)
-        common = dict(rng=rng, demos=demos, rounds=rounds, policy_class=policy_class)
-        if name == "blades":
-            res = rg.blades(game, oracle, rollouts=rollouts, **common)
-        else:
-            rate = NOISE_RATE if name == "dagger_noise" else 0.0
-            res = rg.dagger(
-                game, oracle, rollouts=rollouts * game.num_agents, deviation_rate=rate, **common
-            )
-        extra["queries"] = res.queries
-    else:
-        raise rg.ValidationError(f"unknown learner {name!r}: expected one of {LEARNERS}")
     return res.policy, extra
 
 

@@ -73,12 +73,7 @@ TITLE = "The field on the same games: CE regret gap and Nash gap vs expert budge
 
 #: Learners in report order; ``jbc_product`` is J-BC with per-agent tables.
 LEARNERS = ("jbc", "jbc_product", "malice", "dagger", "blades", "murmail", "mail_bro")
-LABELS = {
-    **NAMES,
-    "jbc_product": "J-BC (per agent)",
-    "murmail": "MURMAIL",
-    "mail_bro": "MAIL-BRO",
-}
+LABELS = {**NAMES, "jbc_product": "J-BC (per agent)"}
 #: Which budget knob each learner's level sets.
 DEMO_LEARNERS = ("jbc", "jbc_product", "malice")
 QUERY_LEARNERS = ("dagger", "blades")

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from regretgap import sampled
+from regretgap.errors import ValidationError
 from regretgap.experiments._render import md_table, pyplot, save_png
 from regretgap.experiments._suite import NAMES, RunSpec, measure
 from regretgap.experiments._verdict import (
@@ -36,6 +37,7 @@ from regretgap.experiments._verdict import (
     select,
 )
 from regretgap.games.punishment import NUM_ACTIONS, PunishmentGame, punishment_game
+from regretgap.registry import DEMONSTRATIONS, learner
 
 NAME = "tables_fail"
 TITLE = "Where tables fail: sampled learners with table, log-linear and neural mediators"
@@ -163,14 +165,17 @@ def execute(config: dict, seed: int) -> dict:
     cls = policy_class(config["class"])
     name = config["learner"]
     extra: dict = {}
+    spec = learner("dagger" if name == "dagger_noise" else name)
+    if spec.sampled is None:
+        raise ValidationError(f"{spec.label} has no sampled counterpart")
     if name == "jbc":
-        res = sampled.jbc(sim, demos, rng=rng, policy=cls)
-    elif name in ("alice", "malice"):
-        res = getattr(sampled, name)(sim, demos, rng=rng, policy=cls, rounds=config["rounds"])
+        res = spec.sampled(sim, demos, rng=rng, policy=cls)
+    elif spec.learns_from == DEMONSTRATIONS:
+        res = spec.sampled(sim, demos, rng=rng, policy=cls, rounds=config["rounds"])
         extra = {"ess": min(res.history.ess), "max_weight": max(res.history.max_weight)}
     else:
         noisy = {"deviation_rate": NOISE_RATE} if name == "dagger_noise" else {}
-        res = getattr(sampled, "dagger" if name == "dagger_noise" else name)(
+        res = spec.sampled(
             sim,
             expert,
             rng=rng,

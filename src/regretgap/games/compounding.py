@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from regretgap._checks import check_rng
 from regretgap.data import Demonstrations, as_demonstrations
 from regretgap.errors import ValidationError
 from regretgap.game import MarkovGame
@@ -122,8 +123,7 @@ def label_noise(
     """
     if not 0 <= eta <= 1:
         raise ValidationError(f"eta must lie in [0, 1], got {eta}")
-    if not isinstance(rng, np.random.Generator):
-        raise ValidationError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
+    check_rng(rng)
     d = as_demonstrations(demos)
     flip = rng.random(d.actions.shape) < eta
     random_actions = rng.integers(0, num_joint_actions, size=d.actions.shape)

@@ -31,6 +31,7 @@ from typing import NamedTuple
 import numpy as np
 import scipy.sparse as sp
 
+from regretgap._checks import check_rng
 from regretgap._repr import short_repr
 from regretgap.errors import ValidationError
 from regretgap.game import MarkovGame
@@ -84,8 +85,7 @@ def punishment_game(
     Returns:
         :class:`PunishmentGame`.
     """
-    if not isinstance(rng, np.random.Generator):
-        raise ValidationError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
+    check_rng(rng)
     for name, v in (("normal", normal), ("punish", punish), ("dim", dim), ("horizon", horizon)):
         if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < 1:
             raise ValidationError(f"{name} must be a positive integer, got {v!r}")

@@ -7,6 +7,7 @@ from math import prod
 import numpy as np
 import scipy.sparse as sp
 
+from regretgap._checks import check_rng
 from regretgap.errors import ValidationError
 from regretgap.game import MarkovGame
 
@@ -54,8 +55,7 @@ def random_game(
     Returns:
         A validated :class:`MarkovGame` with sparse transitions.
     """
-    if not isinstance(rng, np.random.Generator):
-        raise ValidationError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
+    check_rng(rng)
     if branching < 1:
         raise ValidationError(f"branching must be >= 1, got {branching}")
     if layered and num_states < horizon:

@@ -39,15 +39,3 @@ def check_policy_class(policy_class: Any) -> PolicyClass:
             f"policy_class must implement fit(counts) -> sigma, got {type(cls).__name__}"
         )
     return cls
-
-
-def check_rounds(rounds: Any) -> int:
-    if isinstance(rounds, bool) or not isinstance(rounds, (int, np.integer)) or rounds < 1:
-        raise ValidationError(f"rounds must be a positive integer, got {rounds!r}")
-    return int(rounds)
-
-
-def check_rng(rng: Any) -> np.random.Generator:
-    if not isinstance(rng, np.random.Generator):
-        raise ValidationError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
-    return rng

@@ -23,6 +23,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from regretgap._checks import check_count, check_rng
 from regretgap._repr import short_repr
 from regretgap.errors import ValidationError
 from regretgap.evaluation import occupancy
@@ -30,8 +31,6 @@ from regretgap.game import MarkovGame
 from regretgap.learners._common import (
     check_demos,
     check_policy_class,
-    check_rng,
-    check_rounds,
 )
 
 
@@ -141,7 +140,7 @@ def jirl(
             J-IRL competes with the same class as J-BC, ALICE and MALICE.
     """
     rng = check_rng(rng)
-    rounds = check_rounds(rounds)
+    rounds = check_count("rounds", rounds)
     cls = None if policy_class is None else check_policy_class(policy_class)
     if temperature <= 0 or step_size <= 0:
         raise ValidationError(

@@ -49,13 +49,13 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from regretgap._checks import check_count, check_rng
 from regretgap._repr import short_repr
 from regretgap.data import QueryableExpert, rollout
 from regretgap.deviations import as_deviation
 from regretgap.errors import ValidationError
 from regretgap.evaluation import best_responses
 from regretgap.game import MarkovGame
-from regretgap.learners._common import check_rng
 from regretgap.policies import product_policy
 
 #: MAIL-BRO's oracle: ``oracle(policies, j) -> [H, S, n_j]`` deviation table of agent ``j``'s
@@ -175,12 +175,6 @@ def mirror_descent_step(
 # the shared loop
 
 
-def _check_count(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValidationError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
-
-
 def _check_inputs(
     game: Any, expert: Any, rng: Any, iterations: Any, batch: Any, step_size: Any, samples: Any
 ) -> tuple[int, int, float, int]:
@@ -208,9 +202,9 @@ def _check_inputs(
             f"the expert answers on {expert.num_states} states, the game has {game.num_states}"
         )
     check_rng(rng)
-    iterations = _check_count("iterations", iterations)
-    batch = _check_count("batch", batch)
-    samples = _check_count("reward_samples", samples)
+    iterations = check_count("iterations", iterations)
+    batch = check_count("batch", batch)
+    samples = check_count("reward_samples", samples)
     if (
         isinstance(step_size, bool)
         or not isinstance(step_size, (int, float, np.integer, np.floating))

@@ -27,6 +27,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from regretgap._checks import check_count, check_rng
 from regretgap._repr import short_repr
 from regretgap.data import QueryableExpert, rollout
 from regretgap.errors import ValidationError
@@ -35,8 +36,6 @@ from regretgap.game import MarkovGame
 from regretgap.learners._common import (
     check_demos,
     check_policy_class,
-    check_rng,
-    check_rounds,
     normalise,
 )
 from regretgap.losses import deviation_losses, tv
@@ -139,13 +138,12 @@ def _query_loop(
     rate: float = 0.0,
 ) -> BladesResult:
     rng = check_rng(rng)
-    rounds = check_rounds(rounds)
+    rounds = check_count("rounds", rounds)
     rate = check_rate(rate)
     cls = check_policy_class(policy_class)
     if not isinstance(expert, QueryableExpert):
         raise ValidationError(f"expert must be a QueryableExpert, got {type(expert).__name__}")
-    if isinstance(rollouts, bool) or not isinstance(rollouts, (int, np.integer)) or rollouts < 1:
-        raise ValidationError(f"rollouts must be a positive integer, got {rollouts!r}")
+    rollouts = check_count("rollouts", rollouts)
     sampled = expert.answers == "sampled"
     shape = (game.horizon, game.num_states, game.num_joint_actions)
     counts = np.zeros(shape)  # the aggregated dataset: demonstrations + every answer

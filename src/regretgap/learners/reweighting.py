@@ -27,6 +27,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from regretgap._checks import check_count, check_rng
 from regretgap._repr import short_repr
 from regretgap.deviations import apply_deviation
 from regretgap.diagnostics import deviation_reachable
@@ -36,8 +37,6 @@ from regretgap.game import MarkovGame
 from regretgap.learners._common import (
     check_demos,
     check_policy_class,
-    check_rng,
-    check_rounds,
     normalise,
 )
 from regretgap.losses import deviation_losses, tv
@@ -123,7 +122,7 @@ def _reweighting_loop(
     deviate: bool,
 ) -> MaliceResult:
     rng = check_rng(rng)
-    rounds = check_rounds(rounds)
+    rounds = check_count("rounds", rounds)
     cls = check_policy_class(policy_class)
     if not max_weight > 0:
         raise ValidationError(f"max_weight must be > 0, got {max_weight}")

@@ -20,10 +20,11 @@ from typing import Any, NamedTuple, Protocol, runtime_checkable
 
 import numpy as np
 
+from regretgap._checks import check_count, check_probability, check_rng, check_simulator_members
 from regretgap._repr import short_repr
 from regretgap.data import _inverse_cdf
 from regretgap.errors import ValidationError
-from regretgap.simulator import check_count, check_joint_actions, check_rng, check_simulator
+from regretgap.simulator import check_joint_actions, check_simulator
 
 #: Designs of the fitted-Q regressor, see :func:`fitted_q_adversary`.
 DESIGNS = ("interaction", "additive")
@@ -79,6 +80,42 @@ class AdversaryResult(NamedTuple):
 
 # ---------------------------------------------------------------------------------------
 # the mediator adapter
+
+
+#: The adversaries a sampled learner or estimator may use (:func:`resolve_adversary`).
+ADVERSARIES = ("auto", "tabular", "fitted")
+
+
+def resolve_adversary(adversary: Any, sim: Any, states: Any = None) -> str:
+    """``"tabular"`` or ``"fitted"``: which adversary runs on ``sim``.
+
+    ``"auto"`` is the tabular Q-learner when the simulator has an integer ``num_states``
+    and its states are ints (``states``: a batch it produced; without one, one state is
+    drawn with a private generator, so the caller's stream is untouched), else the fitted
+    Q-learner on features. Every sampled learner and :func:`~regretgap.sampled.estimate_regret`
+    resolve ``adversary=`` here.
+
+    Raises:
+        ValidationError: ``adversary`` not in :data:`ADVERSARIES`, or ``"tabular"`` on a
+            simulator without ``num_states``.
+    """
+    if not isinstance(adversary, str) or adversary not in ADVERSARIES:
+        raise ValidationError(f"adversary must be one of {ADVERSARIES}, got {adversary!r}")
+    num_states = getattr(sim, "num_states", None)
+    countable = isinstance(num_states, (int, np.integer)) and not isinstance(num_states, bool)
+    if adversary == "tabular" and not countable:
+        raise ValidationError(
+            f"the tabular adversary needs a simulator with num_states and int states; "
+            f"{type(sim).__name__} has no num_states (use adversary='fitted' or 'auto')"
+        )
+    if adversary != "auto":
+        return adversary
+    if not countable:
+        return "fitted"
+    if states is None:
+        states = sim.reset(np.random.default_rng(0), 1)
+    s = np.asarray(states)
+    return "tabular" if s.dtype != bool and np.issubdtype(s.dtype, np.integer) else "fitted"
 
 
 def policy_recommender(sigma: Any) -> Recommender:
@@ -192,13 +229,10 @@ def _check_common(
     episodes = check_count("episodes (the training budget)", episodes)
     batch_size = check_count("batch_size", batch_size)
     eval_episodes = check_count("eval_episodes", eval_episodes)
-    if isinstance(epsilon, bool) or not isinstance(epsilon, (int, float)) or not 0 <= epsilon <= 1:
-        raise ValidationError(f"epsilon must be a probability in [0, 1], got {epsilon!r}")
+    check_probability("epsilon", epsilon)
     if not callable(recommend):
         raise ValidationError(f"recommend must be callable, got {type(recommend).__name__}")
-    for k in ("num_actions", "horizon", "reset", "step", "observe"):
-        if not hasattr(sim, k):
-            raise ValidationError(f"{type(sim).__name__} is not a Simulator: it lacks {k!r}")
+    check_simulator_members(sim)
     sizes = tuple(sim.num_actions)
     if isinstance(agent, bool) or not isinstance(agent, (int, np.integer)):
         raise ValidationError(f"agent (the deviating agent) must be an int, got {agent!r}")

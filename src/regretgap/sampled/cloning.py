@@ -13,11 +13,11 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from regretgap._checks import check_rng, check_simulator_members
 from regretgap._repr import short_repr
 from regretgap.errors import ValidationError
 from regretgap.sampled.data import Samples, check_samples_set
 from regretgap.sampled.policies import MediatorPolicy
-from regretgap.simulator import check_rng
 
 
 class JBCHistory(NamedTuple):
@@ -56,9 +56,7 @@ def check_policy(policy: Any, sim: Any) -> MediatorPolicy:
         raise ValidationError(
             f"policy must be a MediatorPolicy (e.g. ObservationTable), got {type(policy).__name__}"
         )
-    for k in ("num_actions", "horizon", "reset", "step", "observe"):
-        if not hasattr(sim, k):
-            raise ValidationError(f"{type(sim).__name__} is not a Simulator: it lacks {k!r}")
+    check_simulator_members(sim)
     if tuple(int(k) for k in sim.num_actions) != tuple(policy.num_actions):
         raise ValidationError(
             f"the simulator has num_actions {tuple(sim.num_actions)}, "

@@ -24,10 +24,11 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from regretgap._checks import check_count, check_rng
 from regretgap._repr import short_repr
 from regretgap.data import Demonstrations, as_demonstrations
 from regretgap.errors import ValidationError
-from regretgap.simulator import check_batch_size, check_joint_actions, check_rng
+from regretgap.simulator import check_joint_actions
 
 #: Where a deviation reads its observation: the states batch or the features ``[n, d]``.
 DEVIATION_INPUTS = ("states", "features")
@@ -173,7 +174,7 @@ def collect(
             agent out of range, recommendations or deviations outside the action space.
     """
     check_rng(rng)
-    n = check_batch_size(episodes)
+    n = check_count("episodes", episodes)
     sizes = tuple(int(k) for k in sim.num_actions)
     num_joint, horizon = prod(sizes), int(sim.horizon)
     if (deviation is None) != (agent is None):

@@ -18,19 +18,20 @@ from typing import Any, NamedTuple
 import numpy as np
 from scipy.special import ndtri
 
+from regretgap._checks import check_count, check_rng
 from regretgap._repr import short_repr
 from regretgap.errors import ValidationError
 from regretgap.sampled.adversary import (
     AdversaryResult,
     as_recommender,
     fitted_q_adversary,
+    resolve_adversary,
     tabular_q_adversary,
 )
-from regretgap.simulator import check_count, check_rng, check_simulator
+from regretgap.simulator import check_simulator
 from regretgap.utilities import Utilities
 
 #: Choices of ``adversary`` in :func:`estimate_regret`.
-ADVERSARIES = ("auto", "tabular", "fitted")
 
 #: Arguments :func:`estimate_regret` sets itself; ``adversary_options`` may not override them.
 _RESERVED = ("loss", "reward", "agent", "rng", "episodes", "eval_episodes")
@@ -189,8 +190,7 @@ def _check_inputs(
     # a standard error needs two episodes: below that no interval exists
     episodes = check_count("episodes", episodes, minimum=2)
     confidence = _check_confidence(confidence)
-    if adversary not in ADVERSARIES:
-        raise ValidationError(f"adversary must be one of {ADVERSARIES}, got {adversary!r}")
+    resolve_adversary(adversary, sim, np.zeros(1, np.int64))  # checked before any episode
     if not isinstance(utilities, Utilities):
         missing = [k for k in ("num_agents", "reward") if not hasattr(utilities, k)]
         raise ValidationError(f"{type(utilities).__name__} is not a Utilities: it lacks {missing}")
@@ -234,16 +234,6 @@ def _obedient(
         if h < horizon - 1:
             s = sim.step(s, a, rng)
     return total, first
-
-
-def _pick_adversary(adversary: str, sim: Any, first_states: Any) -> str:
-    """``"auto"``: tabular Q when the states are ints and the simulator has ``num_states``."""
-    if adversary != "auto":
-        return adversary
-    num_states = getattr(sim, "num_states", None)
-    s = np.asarray(first_states)
-    ints = s.dtype != bool and np.issubdtype(s.dtype, np.integer)
-    return "tabular" if ints and isinstance(num_states, (int, np.integer)) else "fitted"
 
 
 def _interval(mean: np.ndarray, stderr: np.ndarray, z: float) -> np.ndarray:
@@ -363,7 +353,7 @@ def _estimate_regret(
     v_se = returns.std(axis=0, ddof=1) / np.sqrt(episodes)
 
     learn = tabular_q_adversary
-    if _pick_adversary(adversary, sim, first) == "fitted":
+    if resolve_adversary(adversary, sim, first) == "fitted":
         learn = fitted_q_adversary
     found = []
     for i in range(m):

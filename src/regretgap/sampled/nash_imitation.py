@@ -25,15 +25,19 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from regretgap._checks import check_count, check_probability, check_rng, check_simulator_members
 from regretgap._repr import short_repr
 from regretgap.errors import ValidationError
-from regretgap.sampled.adversary import fitted_q_adversary, tabular_q_adversary
+from regretgap.sampled.adversary import (
+    fitted_q_adversary,
+    resolve_adversary,
+    tabular_q_adversary,
+)
 from regretgap.sampled.data import CountingExpert, observe
 from regretgap.sampled.policies import JointPolicy, check_features, check_num_actions
-from regretgap.simulator import check_joint_actions, check_rng, check_simulator
+from regretgap.simulator import check_joint_actions, check_simulator
 
 #: The adversaries :func:`murmail` can learn deviations with.
-ADVERSARIES = ("auto", "tabular", "fitted")
 
 
 def _keys(x: np.ndarray) -> list[bytes]:
@@ -131,12 +135,6 @@ class _Agent:
         return np.unravel_index(joint, self.sizes)[agent].astype(np.int64)
 
 
-def _count(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValidationError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
-
-
 def _roll_in(
     sim: Any,
     sigma: MurmailPolicy,
@@ -209,17 +207,14 @@ def murmail(
             non-positive counts, a bad step size, epsilon, adversary, policy or simulator.
     """
     check_rng(rng)
-    if adversary not in ADVERSARIES:
-        raise ValidationError(f"adversary must be one of {ADVERSARIES}, got {adversary!r}")
-    for k in ("num_actions", "horizon", "reset", "step", "observe"):
-        if not hasattr(sim, k):
-            raise ValidationError(f"{type(sim).__name__} is not a Simulator: it lacks {k!r}")
+    resolve_adversary(adversary, sim, np.zeros(1, np.int64))  # checked before any query
+    check_simulator_members(sim)
     sizes = check_num_actions(sim.num_actions)
     m, horizon = len(sizes), int(sim.horizon)
     if m < 2:
         raise ValidationError(f"MURMAIL needs at least 2 agents, the simulator has {m}")
-    iterations, batch = _count("iterations", iterations), _count("batch", batch)
-    counts = {k: _count(k, v) for k, v in (("adversary_episodes", adversary_episodes),
+    iterations, batch = check_count("iterations", iterations), check_count("batch", batch)
+    counts = {k: check_count(k, v) for k, v in (("adversary_episodes", adversary_episodes),
               ("adversary_batch", adversary_batch), ("eval_episodes", eval_episodes))}  # fmt: skip
     if (
         isinstance(step_size, bool)
@@ -228,19 +223,17 @@ def murmail(
         or step_size <= 0
     ):
         raise ValidationError(f"step_size must be a positive finite number, got {step_size!r}")
-    if isinstance(epsilon, bool) or not isinstance(epsilon, (int, float)) or not 0 <= epsilon <= 1:
-        raise ValidationError(f"epsilon must be a probability in [0, 1], got {epsilon!r}")
+    check_probability("epsilon", epsilon)
     current = MurmailPolicy(sizes) if policy is None else policy
     if not isinstance(current, MurmailPolicy) or current.num_actions != sizes:
         raise ValidationError(f"policy must be a MurmailPolicy with num_actions {sizes}")
     counting = CountingExpert(expert, sizes, query_budget)
     answer = _Agent(counting, sizes)
     check_simulator(sim, rng=rng)
-    tabular = adversary == "tabular"
-    if tabular and getattr(sim, "num_states", None) is None:
-        raise ValidationError("adversary='tabular' needs a simulator with num_states")
-    if adversary == "auto" and getattr(sim, "num_states", None) is not None:
-        tabular = bool(np.issubdtype(np.asarray(sim.reset(rng, 1)).dtype, np.integer))
+    # a drawn state decides "auto" (drawn from rng: the stream earlier versions used)
+    counted = getattr(sim, "num_states", None) is not None
+    first = sim.reset(rng, 1) if adversary == "auto" and counted else None
+    tabular = resolve_adversary(adversary, sim, first) == "tabular"
     learn = tabular_q_adversary if tabular else fitted_q_adversary
 
     # the running sum of the iterates, per agent and row; a row first met after t

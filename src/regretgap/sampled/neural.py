@@ -44,6 +44,7 @@ except ImportError:  # pragma: no cover - exercised in a subprocess by the tests
         'regretgap.sampled.neural needs PyTorch: pip install "regretgap[torch]"'
     ) from None
 
+from regretgap._checks import check_rng
 from regretgap.data import _inverse_cdf
 from regretgap.errors import ValidationError
 from regretgap.sampled.policies import (
@@ -308,8 +309,7 @@ class NeuralMediator(JointPolicy):
             ValidationError: bad samples, a non-Generator ``rng``, or ``warm_start`` from a
                 receiver fitted on another ``d``.
         """
-        if not isinstance(rng, np.random.Generator):
-            raise ValidationError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
+        check_rng(rng)
         x, a, w = check_samples(features, actions, weights, self.num_joint_actions)
         keep = w > 0
         x, a, w = x[keep], a[keep], w[keep]
@@ -406,8 +406,7 @@ class NeuralMediator(JointPolicy):
         Autoregressive: agent by agent, ``a_i ~ sigma_i(. | x, a_<i)`` by inverting its CDF
         at ``u [n, m] = rng.random((n, m))`` (``O(m)`` per row); flat: one draw from ``[n, A]``.
         """
-        if not isinstance(rng, np.random.Generator):
-            raise ValidationError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
+        check_rng(rng)
         if self._net is None or not self.autoregressive:
             return super().sample(features, rng)
         xt = self._inputs(features)

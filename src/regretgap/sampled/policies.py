@@ -40,6 +40,7 @@ import numpy as np
 from scipy.optimize import minimize
 from scipy.special import logsumexp
 
+from regretgap._checks import check_rng
 from regretgap.data import _inverse_cdf
 from regretgap.errors import ValidationError
 from regretgap.game import MarkovGame
@@ -201,8 +202,7 @@ class JointPolicy:
 
     def sample(self, features: Any, rng: np.random.Generator) -> np.ndarray:
         """One joint recommendation ``a ~ sigma(. | x_j)`` per row, ``[n]`` int64."""
-        if not isinstance(rng, np.random.Generator):
-            raise ValidationError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
+        check_rng(rng)
         p = self.probs(features)
         return _inverse_cdf(p, rng.random(p.shape[0])).astype(np.int64)
 
@@ -554,8 +554,7 @@ class ProductMediator(JointPolicy):
 
     def sample(self, features: Any, rng: np.random.Generator) -> np.ndarray:
         """Each agent's ``a_i ~ pi_i(. | x)`` independently, raveled, ``[n]`` int64."""
-        if not isinstance(rng, np.random.Generator):
-            raise ValidationError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
+        check_rng(rng)
         x = check_features(features)
         parts = [head.sample(x, rng) for head in self.heads]
         return np.ravel_multi_index(tuple(parts), self.num_actions).astype(np.int64)

@@ -25,16 +25,20 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from regretgap._checks import check_count, check_probability, check_rng
 from regretgap._repr import short_repr
 from regretgap.errors import ValidationError
-from regretgap.sampled.adversary import fitted_q_adversary, tabular_q_adversary
+from regretgap.sampled.adversary import (
+    fitted_q_adversary,
+    resolve_adversary,
+    tabular_q_adversary,
+)
 from regretgap.sampled.cloning import check_demos_for, check_policy
 from regretgap.sampled.data import CountingExpert, Samples, collect, concat, observe
 from regretgap.sampled.policies import MediatorPolicy
-from regretgap.simulator import check_rng, check_simulator
+from regretgap.simulator import check_simulator
 
 #: The adversaries :func:`blades` can learn deviations with.
-ADVERSARIES = ("auto", "tabular", "fitted")
 
 
 class BladesHistory(NamedTuple):
@@ -75,12 +79,6 @@ class BladesResult(NamedTuple):
     queries: int
 
 
-def _count(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValidationError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
-
-
 def blades_episodes_per_round(
     num_agents: int, *, rollouts: int, adversary_episodes: int, adversary_batch: int
 ) -> int:
@@ -92,12 +90,12 @@ def blades_episodes_per_round(
     queries; pass it as :func:`dagger`'s ``rollouts`` to give DAgger the same per-round
     query count (and the same ``query_budget`` for the same total).
     """
-    m = _count("num_agents", num_agents)
+    m = check_count("num_agents", num_agents)
     per_agent = ceil(
-        _count("adversary_episodes", adversary_episodes)
-        / _count("adversary_batch", adversary_batch)
+        check_count("adversary_episodes", adversary_episodes)
+        / check_count("adversary_batch", adversary_batch)
     )
-    return m * (per_agent * int(adversary_batch) + _count("rollouts", rollouts))
+    return m * (per_agent * int(adversary_batch) + check_count("rollouts", rollouts))
 
 
 # ---------------------------------------------------------------------------------------
@@ -182,7 +180,7 @@ def _setup(
     """Every argument check that must pass before any training or query."""
     check_rng(rng)
     policy = check_policy(policy, sim)
-    rounds = _count("rounds", rounds)
+    rounds = check_count("rounds", rounds)
     if (
         isinstance(validation_fraction, bool)
         or not isinstance(validation_fraction, (int, float))
@@ -323,10 +321,7 @@ def blades(
     """
     if not isinstance(optimism, bool):
         raise ValidationError(f"optimism must be True or False, got {optimism!r}")
-    if adversary not in ADVERSARIES:
-        raise ValidationError(f"adversary must be one of {ADVERSARIES}, got {adversary!r}")
-    if isinstance(epsilon, bool) or not isinstance(epsilon, (int, float)) or not 0 <= epsilon <= 1:
-        raise ValidationError(f"epsilon must be a probability in [0, 1], got {epsilon!r}")
+    check_probability("epsilon", epsilon)
     m = len(tuple(sim.num_actions)) if hasattr(sim, "num_actions") else 1
     per_round = blades_episodes_per_round(
         m, rollouts=rollouts, adversary_episodes=adversary_episodes, adversary_batch=adversary_batch
@@ -334,14 +329,10 @@ def blades(
     setup = _setup(
         sim, expert, rng, policy, demos, rounds, query_budget, validation_fraction, per_round
     )
-    tabular = adversary == "tabular"
-    if tabular and getattr(sim, "num_states", None) is None:
-        raise ValidationError(
-            f"adversary='tabular' needs a simulator with num_states and int states; "
-            f"{type(sim).__name__} has no num_states (use 'fitted' or 'auto')"
-        )
-    if adversary == "auto" and getattr(sim, "num_states", None) is not None:
-        tabular = np.issubdtype(np.asarray(sim.reset(rng, 1)).dtype, np.integer)
+    # a drawn state decides "auto" (drawn from rng: the stream earlier versions used)
+    counted = getattr(sim, "num_states", None) is not None
+    first = sim.reset(rng, 1) if adversary == "auto" and counted else None
+    tabular = resolve_adversary(adversary, sim, first) == "tabular"
     learn = tabular_q_adversary if tabular else fitted_q_adversary
     # the query loss 1 - sigma(a_E | x) is at most 1: untried deviations are valued at it
     optimistic = {"optimism": 1.0} if tabular and optimism else {}
@@ -434,7 +425,7 @@ def dagger(
     ``history.loss`` the mean disagreement ``1 - sigma_n(a_E | x)`` on the roll-in.
     """
     rate = check_rate(deviation_rate)
-    rollouts = _count("rollouts", rollouts)
+    rollouts = check_count("rollouts", rollouts)
     setup = _setup(
         sim, expert, rng, policy, demos, rounds, query_budget, validation_fraction, rollouts
     )

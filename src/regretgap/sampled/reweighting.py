@@ -46,15 +46,16 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from regretgap._checks import check_count, check_rng, check_simulator_members
 from regretgap._repr import short_repr
 from regretgap.errors import ValidationError
-from regretgap.sampled.adversary import fitted_q_adversary, tabular_q_adversary
+from regretgap.sampled.adversary import (
+    fitted_q_adversary,
+    resolve_adversary,
+    tabular_q_adversary,
+)
 from regretgap.sampled.data import Samples, check_samples_set, collect
 from regretgap.sampled.policies import LogLinearMediator, MediatorPolicy
-from regretgap.simulator import check_count, check_rng
-
-#: Adversaries a learner may use; ``"auto"`` is tabular when the simulator has ``num_states``.
-ADVERSARIES = ("auto", "tabular", "fitted")
 
 #: Ridge of the per-step least squares that estimate ``sigma_E(. | x)`` (tiny: on one-hot
 #: features the estimate is the empirical distribution up to a factor ``n / (n + ridge)``).
@@ -112,24 +113,7 @@ class MaliceResult(NamedTuple):
 
 def _check_sim(sim: Any) -> tuple[tuple[int, ...], int]:
     """``(num_actions, H)`` of a reward-free simulator (a game is refused: it holds rewards)."""
-    if hasattr(sim, "rewards") or hasattr(sim, "reward"):
-        raise ValidationError(
-            f"{type(sim).__name__} carries rewards: learners take a reward-free Simulator "
-            "such as game.simulator(features)"
-        )
-    missing = [
-        k for k in ("num_actions", "horizon", "reset", "step", "observe") if not hasattr(sim, k)
-    ]
-    if missing:
-        raise ValidationError(
-            f"{type(sim).__name__} is not a Simulator: it lacks {missing} "
-            "(pass game.simulator(features), never a game)"
-        )
-    sizes = tuple(sim.num_actions)
-    horizon = sim.horizon
-    if isinstance(horizon, bool) or not isinstance(horizon, (int, np.integer)) or horizon < 1:
-        raise ValidationError(f"simulator horizon must be a positive integer, got {horizon!r}")
-    return tuple(int(k) for k in sizes), int(horizon)
+    return check_simulator_members(sim, reward_free=True)
 
 
 def _check_policy(policy: Any, sizes: tuple[int, ...], name: str) -> MediatorPolicy:
@@ -304,13 +288,7 @@ def _reweighting_loop(
     rounds = check_count("rounds", rounds)
     rollouts = check_count("rollouts", rollouts)
     adversary_episodes = check_count("adversary_episodes", adversary_episodes)
-    if adversary not in ADVERSARIES:
-        raise ValidationError(f"adversary must be one of {ADVERSARIES}, got {adversary!r}")
-    kind = adversary
-    if kind == "auto":
-        kind = "tabular" if getattr(sim, "num_states", None) is not None else "fitted"
-    if deviate and kind == "tabular" and getattr(sim, "num_states", None) is None:
-        raise ValidationError("the tabular adversary needs a simulator with num_states")
+    kind = resolve_adversary(adversary, sim)
     policy = _check_policy(policy, sizes, "policy")
     clf = LogLinearMediator((2,)) if classifier is None else classifier
     clf = _check_policy(clf, (2,), "classifier")

@@ -1,0 +1,97 @@
+"""The learner registry (one table for the CLI, the experiments and the docs), the shared
+argument checks and the one adversary resolver."""
+
+from __future__ import annotations
+
+import inspect
+
+import numpy as np
+import pytest
+
+import regretgap as rg
+from regretgap import _checks
+from regretgap.cli import CLI_LEARNERS
+from regretgap.experiments._suite import NAMES
+from regretgap.registry import DEMONSTRATIONS, LEARNERS, QUERIES, learner
+from regretgap.sampled.adversary import resolve_adversary
+
+
+@pytest.mark.parametrize("name", list(LEARNERS))
+def test_every_entry_names_its_functions_and_its_first_argument(name):
+    spec = learner(name)
+    assert spec.name == name and spec.exact is getattr(rg, name)
+    first = list(inspect.signature(spec.exact).parameters)[:2]
+    assert first == ["game", "demos" if spec.learns_from == DEMONSTRATIONS else "expert"]
+    if spec.sampled is not None:
+        assert spec.sampled is getattr(rg.sampled, name)
+        sampled_first = list(inspect.signature(spec.sampled).parameters)[:2]
+        assert sampled_first == [
+            "sim", "demos" if spec.learns_from == DEMONSTRATIONS else "expert"
+        ]  # fmt: skip
+    for option in spec.options:
+        assert option in inspect.signature(spec.exact).parameters
+    assert spec.analogue is None or spec.analogue in LEARNERS
+    assert NAMES[name] == spec.label  # the reports' labels come from here
+
+
+def test_the_cli_offers_the_registry_learners_and_unknown_names_are_refused():
+    assert set(CLI_LEARNERS) <= set(LEARNERS)
+    assert {LEARNERS[n].learns_from for n in CLI_LEARNERS} == {DEMONSTRATIONS, QUERIES}
+    with pytest.raises(rg.ValidationError, match=r"unknown learner 'bc'.*'jbc'"):
+        learner("bc")
+
+
+def test_checks_name_the_argument_and_what_it_got():
+    assert _checks.check_count("rounds", np.int64(3)) == 3
+    for bad in (0, -1, 2.5, True, "3"):
+        with pytest.raises(rg.ValidationError, match=r"^rounds must be a positive integer"):
+            _checks.check_count("rounds", bad)
+    with pytest.raises(rg.ValidationError, match=r"^episodes must be an integer >= 2, got 1$"):
+        _checks.check_count("episodes", 1, minimum=2)
+    with pytest.raises(rg.ValidationError, match="epsilon must be a probability"):
+        _checks.check_probability("epsilon", 1.5)
+    generator = r"rng must be a numpy\.random\.Generator, got int$"
+    with pytest.raises(rg.ValidationError, match=generator):
+        _checks.check_rng(0)
+    with pytest.raises(rg.ValidationError, match=r"agent must be in 0\.\.1, got 2"):
+        _checks.check_agent(2, 2)
+    with pytest.raises(rg.ValidationError, match=r"it lacks \['num_actions', 'horizon'"):
+        _checks.check_simulator_members(object())
+    game = rg.games.random_game(4, (2, 2), 3, rng=np.random.default_rng(0))
+    assert _checks.check_simulator_members(game.simulator()) == ((2, 2), 3)
+    with pytest.raises(rg.ValidationError, match="carries rewards"):
+        _checks.check_simulator_members(type("G", (), {"rewards": 1})(), reward_free=True)
+
+
+class _FeatureSim:
+    """A simulator with ``num_states`` whose states are feature rows (not ints)."""
+
+    def __init__(self, base):
+        self.base, self.num_states = base, base.num_states
+        self.num_actions, self.horizon = base.num_actions, base.horizon
+
+    def reset(self, rng, n):
+        return np.eye(self.num_states)[self.base.reset(rng, n)]
+
+    def step(self, states, joint_actions, rng):  # pragma: no cover - not stepped here
+        raise AssertionError
+
+    def observe(self, states, h):  # pragma: no cover
+        return states
+
+
+def test_one_adversary_rule():
+    game = rg.games.random_game(4, (2, 2), 3, rng=np.random.default_rng(0))
+    sim = game.simulator()
+    assert resolve_adversary("auto", sim) == "tabular"
+    assert resolve_adversary("auto", sim, np.array([1, 2])) == "tabular"
+    assert resolve_adversary("auto", sim, np.array([True])) == "fitted"  # bools are not ints
+    assert resolve_adversary("auto", _FeatureSim(sim)) == "fitted"
+    assert resolve_adversary("fitted", sim) == "fitted"
+    no_count = _FeatureSim(sim)
+    no_count.num_states = None
+    assert resolve_adversary("auto", no_count, np.array([0])) == "fitted"
+    with pytest.raises(rg.ValidationError, match="tabular adversary needs a simulator"):
+        resolve_adversary("tabular", no_count)
+    with pytest.raises(rg.ValidationError, match="adversary must be one of"):
+        resolve_adversary("q", sim)
