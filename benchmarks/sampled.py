@@ -136,7 +136,7 @@ def main() -> None:
             sim,
             expert,
             rng=rng,
-            policy=sampled.LogLinearMediator(SIZES, l2=1e-2, max_iter=100),
+            policy_class=sampled.LogLinearMediator(SIZES, l2=1e-2, max_iter=100),
             demos=demos,
             rounds=args.rounds,
             rollouts=64,

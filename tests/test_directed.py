@@ -83,7 +83,7 @@ def test_sampled_dagger_rate_zero_is_plain_dagger_and_bad_rates_are_refused():
             sim,
             expert,
             rng=np.random.default_rng(3),
-            policy=sampled.ObservationTable((2, 2)),
+            policy_class=sampled.ObservationTable((2, 2)),
             rounds=2,
             rollouts=16,
             **extra,
@@ -95,7 +95,7 @@ def test_sampled_dagger_rate_zero_is_plain_dagger_and_bad_rates_are_refused():
         with pytest.raises(rg.ValidationError, match="deviation_rate must be a probability"):
             sampled.dagger(
                 sim, expert, rng=np.random.default_rng(0),
-                policy=sampled.ObservationTable((2, 2)), deviation_rate=bad,
+                policy_class=sampled.ObservationTable((2, 2)), deviation_rate=bad,
             )  # fmt: skip
 
 
@@ -127,7 +127,7 @@ def test_sampled_dagger_plays_noise_at_the_stated_rate(rate):
     demos = sampled.demonstrations(spy._sim, expert, 10, rng=np.random.default_rng(0))
     res = sampled.dagger(
         spy, expert, rng=np.random.default_rng(1), demos=demos, rounds=1, rollouts=4000,
-        policy=sampled.ObservationTable((2, 2), default=[1.0, 0.0, 0.0, 0.0]),
+        policy_class=sampled.ObservationTable((2, 2), default=[1.0, 0.0, 0.0, 0.0]),
         deviation_rate=rate,
     )  # fmt: skip
     assert res.queries == 4000 * c.game.horizon
@@ -154,7 +154,7 @@ def test_sampled_dagger_rate_zero_reproduces_the_code_before_noise():
     sim = c.game.simulator(c.features)
     res = sampled.dagger(
         sim, sampled.policy_recommender(c.expert), rng=np.random.default_rng(11),
-        policy=sampled.LogLinearMediator((2, 2), l2=1e-2), rounds=2, rollouts=16,
+        policy_class=sampled.LogLinearMediator((2, 2), l2=1e-2), rounds=2, rollouts=16,
         deviation_rate=0.0,
     )  # fmt: skip
     assert res.queries == 96 and res.best_round == 2
@@ -190,7 +190,7 @@ def test_sampled_dagger_refuses_a_bad_rate_before_any_work(bad):
     with pytest.raises(rg.ValidationError, match="deviation_rate must be a probability"):
         sampled.dagger(
             Untouchable(), expert, rng=np.random.default_rng(0),
-            policy=sampled.ObservationTable((2, 2)), deviation_rate=bad,
+            policy_class=sampled.ObservationTable((2, 2)), deviation_rate=bad,
         )  # fmt: skip
 
 
@@ -204,7 +204,8 @@ def test_sampled_noise_dagger_reaches_a_state_one_defection_away():
     gaps = {}
     for rate in (0.0, 0.3):
         res = sampled.dagger(
-            sim, expert, rng=np.random.default_rng(2), policy=sampled.ObservationTable((2, 2)),
+            sim, expert, rng=np.random.default_rng(2),
+            policy_class=sampled.ObservationTable((2, 2)),
             demos=demos, rounds=2, rollouts=200, deviation_rate=rate,
         )  # fmt: skip
         gaps[rate] = rg.regret_gap(c.game, c.expert, res.policy.table(sim))
@@ -257,14 +258,14 @@ def test_optimistic_adversary_finds_the_deep_state_the_default_one_misses():
         demos = sampled.demonstrations(sim, expert, 20, rng=np.random.default_rng(101))
         res = sampled.blades(
             sim, expert, rng=np.random.default_rng(1),
-            policy=sampled.LogLinearMediator((2, 2), l2=1e-2), demos=demos, rounds=3,
+            policy_class=sampled.LogLinearMediator((2, 2), l2=1e-2), demos=demos, rounds=3,
             query_budget=3 * per * c.game.horizon, optimism=optimism, **settings,
         )  # fmt: skip
         gaps[optimism] = rg.regret_gap(c.game, c.expert, res.policy.table(sim))
     assert gaps[True] < 1e-3 and gaps[False] > 1.0, gaps
     with pytest.raises(rg.ValidationError, match="optimism must be True or False"):
         sampled.blades(sim, expert, rng=np.random.default_rng(0),
-                       policy=sampled.ObservationTable((2, 2)), optimism=1)  # fmt: skip
+                       policy_class=sampled.ObservationTable((2, 2)), optimism=1)  # fmt: skip
 
 
 # -- tables_fail: BLADES against the strongest of DAgger and DAgger+noise ---------------

@@ -145,11 +145,11 @@ def test_worked_example_rock_paper_scissors():
         return (p.cumsum(axis=1) > rng.random((len(p), 1))).argmax(axis=1)
 
     demos = sampled.demonstrations(sim, expert, 30, rng=rng)
-    res = sampled.jbc(sim, demos, rng=rng, policy=sampled.ObservationTable(sim.num_actions))
+    res = sampled.jbc(sim, demos, rng=rng, policy_class=sampled.ObservationTable(sim.num_actions))
     learned = res.policy.table(tab.game, tab.features)
     exact = rg.regret_gap(tab.game, expert_table, learned)
     est = sampled.estimate_gaps(
-        sim, env_utilities(sim), res.policy, expert, rng=rng, episodes=400, confidence=0.99
+        sim, env_utilities(sim), expert, res.policy, rng=rng, episodes=400, confidence=0.99
     )
     exact_value = rg.value_gap(tab.game, expert_table, learned)
     assert est.value_gap_ci[0] <= exact_value <= est.value_gap_ci[1], est.value_gap_ci

@@ -193,7 +193,7 @@ def test_table_heads_on_one_hot_features_are_the_exact_product_class():
     game, sim, _, demos, exact = _sampled_setup()
     heads = [sampled.ObservationTable((n,)) for n in game.num_actions]
     cls = sampled.ProductMediator(game.num_actions, heads)
-    fitted = sampled.jbc(sim, demos, rng=np.random.default_rng(0), policy=cls).policy
+    fitted = sampled.jbc(sim, demos, rng=np.random.default_rng(0), policy_class=cls).policy
     want = rg.ProductTabular(game.num_actions).fit(exact.counts(game))
     np.testing.assert_allclose(fitted.table(sim), want, atol=1e-12)
     np.testing.assert_allclose(rg.product_policy(game, fitted.agent_tables(sim)), want, atol=1e-12)
@@ -235,21 +235,21 @@ def test_sampling_draws_each_agent_from_its_head():
 
 
 SAMPLED_LEARNERS = {
-    "jbc": lambda sim, ex, demos, rng, cls: sampled.jbc(sim, demos, rng=rng, policy=cls),
+    "jbc": lambda sim, ex, demos, rng, cls: sampled.jbc(sim, demos, rng=rng, policy_class=cls),
     "alice": lambda sim, ex, demos, rng, cls: sampled.alice(
-        sim, demos, rng=rng, policy=cls, rounds=1, rollouts=16
+        sim, demos, rng=rng, policy_class=cls, rounds=1, rollouts=16
     ),
     "malice": lambda sim, ex, demos, rng, cls: sampled.malice(
-        sim, demos, rng=rng, policy=cls, rounds=1, rollouts=16, adversary_episodes=64
+        sim, demos, rng=rng, policy_class=cls, rounds=1, rollouts=16, adversary_episodes=64
     ),
     "dagger": lambda sim, ex, demos, rng, cls: sampled.dagger(
-        sim, ex, rng=rng, policy=cls, demos=demos, rounds=1, rollouts=16
+        sim, ex, rng=rng, policy_class=cls, demos=demos, rounds=1, rollouts=16
     ),
     "blades": lambda sim, ex, demos, rng, cls: sampled.blades(
         sim,
         ex,
         rng=rng,
-        policy=cls,
+        policy_class=cls,
         demos=demos,
         rounds=1,
         rollouts=16,
@@ -278,7 +278,7 @@ def test_a_per_agent_neural_product():
     game, sim, _, demos, _ = _sampled_setup(num=20)
     heads = [NeuralMediator((n,), hidden=(8,), epochs=2) for n in game.num_actions]
     cls = sampled.ProductMediator(game.num_actions, heads)
-    res = sampled.jbc(sim, demos, rng=np.random.default_rng(0), policy=cls)
+    res = sampled.jbc(sim, demos, rng=np.random.default_rng(0), policy_class=cls)
     assert _is_product(game, res.policy.table(sim), atol=1e-6)
     assert all(isinstance(h, NeuralMediator) for h in res.policy.heads)
     assert cls.heads[0].num_features is None  # fitting returned new heads

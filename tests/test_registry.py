@@ -95,3 +95,40 @@ def test_one_adversary_rule():
         resolve_adversary("tabular", no_count)
     with pytest.raises(rg.ValidationError, match="adversary must be one of"):
         resolve_adversary("q", sim)
+
+
+def test_one_expert_answers_both_back_ends():
+    """A QueryableExpert is the sampled learners' expert too, drawing what
+    policy_recommender draws: the same run, and every answer counted."""
+    game = rg.games.random_game(5, (2, 2), 3, rng=np.random.default_rng(1))
+    sigma = np.random.default_rng(2).dirichlet(np.ones(4), size=(3, 5))
+    sim = game.simulator()
+    demos = rg.sampled.collect(sim, rg.sampled.policy_recommender(sigma), 20,
+                               rng=np.random.default_rng(3))  # fmt: skip
+    runs = []
+    for expert in (rg.sampled.policy_recommender(sigma), rg.QueryableExpert(sigma, game)):
+        runs.append(rg.sampled.dagger(
+            sim, expert, rng=np.random.default_rng(4), demos=demos, rounds=2, rollouts=8,
+            policy_class=rg.sampled.ObservationTable((2, 2)),
+        ))  # fmt: skip
+    np.testing.assert_array_equal(runs[0].policy.table(game), runs[1].policy.table(game))
+    assert expert.queries == runs[1].queries > 0
+    # and the exact learner takes the same object
+    assert rg.dagger(game, expert, rng=np.random.default_rng(4), rounds=1, rollouts=4).queries
+    with pytest.raises(rg.ValidationError, match="int states"):
+        expert(np.zeros(2), 0, np.random.default_rng(0))
+
+
+def test_the_readme_learner_table_is_the_registry():
+    from pathlib import Path
+
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    body = readme.split("<!-- learners -->")[1].split("<!-- /learners -->")[0]
+    rows = [r for r in body.strip().splitlines()[2:]]
+    assert len(rows) == len(LEARNERS)
+    for row, spec in zip(rows, LEARNERS.values(), strict=True):
+        cells = [c.strip() for c in row.strip("|").split("|")]
+        sampled = f"`regretgap.sampled.{spec.name}`" if spec.sampled else "—"
+        analogue = LEARNERS[spec.analogue].label if spec.analogue else ""
+        assert cells == [spec.label, spec.learns_from, f"`regretgap.{spec.name}`", sampled,
+                         analogue, spec.paper]  # fmt: skip

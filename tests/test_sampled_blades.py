@@ -67,7 +67,7 @@ def test_theorem_4_5_blades_queries_the_deviation_state_and_dagger_cannot(horizo
     kw = {"rollouts": 64, "adversary_episodes": 64, "adversary_batch": 16}
     expert = _Recording(c.expert)
     res = blades(
-        sim, expert, rng=np.random.default_rng(1), policy=ObservationTable((3, 3)),
+        sim, expert, rng=np.random.default_rng(1), policy_class=ObservationTable((3, 3)),
         demos=demos, rounds=2, **kw,
     )  # fmt: skip
     assert isinstance(res, BladesResult)
@@ -92,7 +92,7 @@ def test_theorem_4_5_blades_queries_the_deviation_state_and_dagger_cannot(horizo
 
     watched = _Recording(c.expert)
     dag = dagger(
-        sim, watched, rng=np.random.default_rng(1), policy=ObservationTable((3, 3)),
+        sim, watched, rng=np.random.default_rng(1), policy_class=ObservationTable((3, 3)),
         demos=demos, rounds=2, rollouts=blades_episodes_per_round(2, **kw),
         query_budget=res.queries,
     )  # fmt: skip
@@ -133,7 +133,7 @@ def test_random_game_deterministic_expert_matches_exact_blades(seed: int) -> Non
     budget = 3 * per_round + per_round // 2
     watched = _Recording(expert)
     res = blades(
-        sim, watched, rng=np.random.default_rng(1), policy=ObservationTable((2, 2)),
+        sim, watched, rng=np.random.default_rng(1), policy_class=ObservationTable((2, 2)),
         demos=from_demonstrations(sim, demos), rounds=8, query_budget=budget, **kw,
     )  # fmt: skip
     assert res.queries == 3 * per_round <= budget
@@ -165,7 +165,7 @@ def test_random_game_stochastic_expert_is_close_to_exact_blades(seed: int) -> No
     sim = game.simulator()
     res = blades(
         sim, policy_recommender(expert), rng=np.random.default_rng(1),
-        policy=ObservationTable((2, 2)), demos=from_demonstrations(sim, demos), rounds=4,
+        policy_class=ObservationTable((2, 2)), demos=from_demonstrations(sim, demos), rounds=4,
         rollouts=32, adversary_episodes=64, adversary_batch=16,
     )  # fmt: skip
     gap = rg.regret_gap(game, expert, res.policy.table(game))
@@ -182,7 +182,7 @@ def test_jbc_on_exact_demonstrations_is_exact_jbc() -> None:
     sigma_e = rng.dirichlet(np.ones(6), size=(4, 5))
     demos = rg.as_demonstrations(rg.sample_trajectories(game, sigma_e, n=30, rng=rng))
     sim = game.simulator()
-    res = jbc(sim, from_demonstrations(sim, demos), rng=rng, policy=ObservationTable((2, 3)))
+    res = jbc(sim, from_demonstrations(sim, demos), rng=rng, policy_class=ObservationTable((2, 3)))
     assert isinstance(res, JBCResult)
     np.testing.assert_allclose(res.policy.table(game), rg.jbc(game, demos).policy, atol=1e-12)
     assert 0 < res.history.disagreement < 1 and np.isfinite(res.history.log_loss)
@@ -226,18 +226,18 @@ def test_learners_run_on_a_plain_python_simulator() -> None:
     demos = demonstrations(sim, _chain_expert, 8, rng=rng)
     cls = ObservationTable((2, 2))
     off_path = sim.observe(np.ones(1, dtype=np.int64), 2)
-    bc = jbc(sim, demos, rng=rng, policy=cls)
+    bc = jbc(sim, demos, rng=rng, policy_class=cls)
     np.testing.assert_allclose(bc.policy.probs(off_path), 0.25)
     kw = {"rollouts": 16, "adversary_episodes": 32, "adversary_batch": 16}
-    res = blades(sim, _chain_expert, rng=rng, policy=cls, demos=demos, rounds=2, **kw)
+    res = blades(sim, _chain_expert, rng=rng, policy_class=cls, demos=demos, rounds=2, **kw)
     np.testing.assert_allclose(res.policy.probs(off_path), [[0, 0, 0, 1]])
     assert res.history.loss[0] > 0 and res.history.agent[0] == 0
-    dag = dagger(sim, _chain_expert, rng=rng, policy=cls, demos=demos, rounds=2,
+    dag = dagger(sim, _chain_expert, rng=rng, policy_class=cls, demos=demos, rounds=2,
                  rollouts=blades_episodes_per_round(2, **kw))  # fmt: skip
     assert dag.queries == res.queries
     np.testing.assert_allclose(dag.policy.probs(off_path), 0.25)
     # a class that generalises runs the same loop
-    lin = blades(sim, _chain_expert, rng=rng, policy=LogLinearMediator((2, 2), l2=1e-4),
+    lin = blades(sim, _chain_expert, rng=rng, policy_class=LogLinearMediator((2, 2), l2=1e-4),
                  demos=demos, rounds=1, **kw)  # fmt: skip
     assert lin.policy.probs(off_path)[0, 3] > 0.9
 
@@ -298,32 +298,33 @@ def _never(states, h, rng):
 @pytest.mark.parametrize(
     ("call", "message"),
     [
-        (lambda s, p: blades(s, _never, rng=np.random.default_rng(0), policy=p, query_budget=0),
+        (lambda s, p: blades(s, _never, rng=np.random.default_rng(0), policy_class=p,
+                             query_budget=0),
          "budget must be a positive"),
-        (lambda s, p: dagger(s, _never, rng=np.random.default_rng(0), policy=p, rounds=0),
+        (lambda s, p: dagger(s, _never, rng=np.random.default_rng(0), policy_class=p, rounds=0),
          "rounds"),
-        (lambda s, p: blades(s, _never, rng=np.random.default_rng(0), policy=p, rollouts=0),
+        (lambda s, p: blades(s, _never, rng=np.random.default_rng(0), policy_class=p, rollouts=0),
          "rollouts"),
-        (lambda s, p: blades(s, _never, rng=np.random.default_rng(0), policy=p,
+        (lambda s, p: blades(s, _never, rng=np.random.default_rng(0), policy_class=p,
                              query_budget=100), "below one round"),
-        (lambda s, p: blades(s, _never, rng=np.random.default_rng(0), policy=p,
+        (lambda s, p: blades(s, _never, rng=np.random.default_rng(0), policy_class=p,
                              validation_fraction=1.0), "validation_fraction"),
-        (lambda s, p: blades(s, _never, rng=np.random.default_rng(0), policy=p,
+        (lambda s, p: blades(s, _never, rng=np.random.default_rng(0), policy_class=p,
                              adversary="greedy"), "adversary"),
-        (lambda s, p: blades(s, _never, rng=np.random.default_rng(0), policy=p,
+        (lambda s, p: blades(s, _never, rng=np.random.default_rng(0), policy_class=p,
                              adversary="tabular"), "no num_states"),
         (lambda s, p: dagger(s, _never, rng=np.random.default_rng(0),
-                             policy=ObservationTable((3, 3))), "num_actions"),
-        (lambda s, p: dagger(s, _never, rng=0, policy=p), "Generator"),
-        (lambda s, p: dagger(_NaNSim(), _never, rng=np.random.default_rng(0), policy=p),
+                             policy_class=ObservationTable((3, 3))), "num_actions"),
+        (lambda s, p: dagger(s, _never, rng=0, policy_class=p), "Generator"),
+        (lambda s, p: dagger(_NaNSim(), _never, rng=np.random.default_rng(0), policy_class=p),
          "h = 2 gave feature 1"),
-        (lambda s, p: blades(_ShortSim(), _never, rng=np.random.default_rng(0), policy=p),
+        (lambda s, p: blades(_ShortSim(), _never, rng=np.random.default_rng(0), policy_class=p),
          "returned 1 states, expected 2"),
-        (lambda s, p: blades(s, _never, rng=np.random.default_rng(0), policy=p,
+        (lambda s, p: blades(s, _never, rng=np.random.default_rng(0), policy_class=p,
                              demos=(np.zeros((2, 3)), [0, 0], [0, 0], [0, 1])), "3 columns"),
         (lambda s, p: jbc(s, (np.zeros((2, 6)), [0, 4], [0, 0], [0, 1]),
-                          rng=np.random.default_rng(0), policy=p), r"actions\[1\] = 4"),
-        (lambda s, p: dagger(s, _never, rng=np.random.default_rng(0), policy=p,
+                          rng=np.random.default_rng(0), policy_class=p), r"actions\[1\] = 4"),
+        (lambda s, p: dagger(s, _never, rng=np.random.default_rng(0), policy_class=p,
                              demos=(np.zeros((2, 6)), [0, 0], [0, 7], [0, 1])), "step 7"),
     ],
 )  # fmt: skip
@@ -340,9 +341,9 @@ def test_expert_answers_outside_the_joint_actions_name_the_step() -> None:
         return np.where(np.full(len(states), h == 1), 4, 0)
 
     with pytest.raises(ValidationError, match=r"expert's answer at h = 1.*outside 0\.\.3"):
-        dagger(sim, liar, rng=np.random.default_rng(0), policy=ObservationTable((2, 2)))
+        dagger(sim, liar, rng=np.random.default_rng(0), policy_class=ObservationTable((2, 2)))
     with pytest.raises(ValidationError, match=r"expert's answer at h = 1"):
-        blades(sim, liar, rng=np.random.default_rng(0), policy=ObservationTable((2, 2)))
+        blades(sim, liar, rng=np.random.default_rng(0), policy_class=ObservationTable((2, 2)))
 
 
 class _Forgetful(ObservationTable):
@@ -364,7 +365,7 @@ def test_best_iterate_is_the_least_held_out_disagreement() -> None:
     c, _, demos = _t45(4)
     res = blades(
         c.game.simulator(), policy_recommender(c.expert), rng=np.random.default_rng(2),
-        policy=_Forgetful((3, 3)), demos=demos, rounds=2, rollouts=16,
+        policy_class=_Forgetful((3, 3)), demos=demos, rounds=2, rollouts=16,
         adversary_episodes=32, adversary_batch=16,
     )  # fmt: skip
     v = res.history.validation

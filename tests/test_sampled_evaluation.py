@@ -157,8 +157,8 @@ def test_estimate_gaps_bracket_exact_value_gap_and_regret_gap(seed):
     gaps = estimate_gaps(
         game.simulator(),
         rg.game_utilities(game),
-        sigma,
         expert,
+        sigma,
         rng=np.random.default_rng(200 + seed),
         episodes=EPISODES,
         adversary_episodes=TRAIN,
@@ -353,7 +353,7 @@ def test_bad_expert_is_named_and_gap_inputs_are_checked():
     sim, u = game.simulator(), rg.game_utilities(game)
     kw = {"rng": np.random.default_rng(0), "episodes": 20}
     with pytest.raises(ValidationError, match="expert recommended joint action 6"):
-        estimate_gaps(sim, u, sigma, _out_of_range, **kw)
+        estimate_gaps(sim, u, _out_of_range, sigma, **kw)
     with pytest.raises(ValidationError, match="episodes must be"):
         estimate_gaps(sim, u, sigma, sigma, rng=np.random.default_rng(0), episodes=0)
 

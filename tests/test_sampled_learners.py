@@ -22,21 +22,21 @@ class Poison:
 
 
 LEARNERS = {
-    "jbc": lambda sim, ex, demos, rng, cls: sampled.jbc(sim, demos, rng=rng, policy=cls),
+    "jbc": lambda sim, ex, demos, rng, cls: sampled.jbc(sim, demos, rng=rng, policy_class=cls),
     "alice": lambda sim, ex, demos, rng, cls: sampled.alice(
-        sim, demos, rng=rng, policy=cls, rounds=1, rollouts=16
+        sim, demos, rng=rng, policy_class=cls, rounds=1, rollouts=16
     ),
     "malice": lambda sim, ex, demos, rng, cls: sampled.malice(
-        sim, demos, rng=rng, policy=cls, rounds=1, rollouts=16, adversary_episodes=64
+        sim, demos, rng=rng, policy_class=cls, rounds=1, rollouts=16, adversary_episodes=64
     ),
     "dagger": lambda sim, ex, demos, rng, cls: sampled.dagger(
-        sim, ex, rng=rng, policy=cls, demos=demos, rounds=1, rollouts=16
+        sim, ex, rng=rng, policy_class=cls, demos=demos, rounds=1, rollouts=16
     ),
     "blades": lambda sim, ex, demos, rng, cls: sampled.blades(
         sim,
         ex,
         rng=rng,
-        policy=cls,
+        policy_class=cls,
         demos=demos,
         rounds=1,
         rollouts=16,

@@ -132,9 +132,14 @@ def coverage_runs() -> dict:
         out[f"exact_{name}"] = rg.regret_gap(game, c.expert, res.policy)
     policy = LogLinearMediator(game.num_actions)
     out["malice"] = malice(
-        sim, demos, rng=np.random.default_rng(2), policy=policy, rounds=3, adversary_episodes=500
+        sim,
+        demos,
+        rng=np.random.default_rng(2),
+        policy_class=policy,
+        rounds=3,
+        adversary_episodes=500,
     )
-    out["alice"] = alice(sim, demos, rng=np.random.default_rng(2), policy=policy, rounds=3)
+    out["alice"] = alice(sim, demos, rng=np.random.default_rng(2), policy_class=policy, rounds=3)
     for name in ("malice", "alice"):
         out[f"sampled_{name}"] = rg.regret_gap(game, c.expert, out[name].policy.table(sim))
     return out
@@ -176,9 +181,14 @@ def test_first_round_loss_is_the_exact_eq_6_loss_of_the_jbc_iterate(seed) -> Non
     demos = from_demonstrations(sim, exact_demos)
     policy = LogLinearMediator(game.num_actions)
     m = malice(
-        sim, demos, rng=np.random.default_rng(seed), policy=policy, rounds=1, adversary_episodes=500
+        sim,
+        demos,
+        rng=np.random.default_rng(seed),
+        policy_class=policy,
+        rounds=1,
+        adversary_episodes=500,
     )
-    a = alice(sim, demos, rng=np.random.default_rng(seed), policy=policy, rounds=1)
+    a = alice(sim, demos, rng=np.random.default_rng(seed), policy_class=policy, rounds=1)
     train, _ = demos.split(0.2, np.random.default_rng(seed))
     kept = np.unique(train.episodes)
     counts = rg.Demonstrations(exact_demos.states[kept], exact_demos.actions[kept]).counts(game)
@@ -235,7 +245,7 @@ def test_fitted_adversary_on_features_only(coverage_runs) -> None:
         _NoStateCount(r["sim"]),
         from_demonstrations(r["sim"], exact_demos),
         rng=np.random.default_rng(3),
-        policy=LogLinearMediator(c.game.num_actions),
+        policy_class=LogLinearMediator(c.game.num_actions),
         rounds=3,
         adversary_episodes=500,
     )
@@ -257,7 +267,7 @@ def test_effective_sample_size_collapses_as_coverage_fails() -> None:
             sim,
             demos,
             rng=np.random.default_rng(1),
-            policy=LogLinearMediator(c.game.num_actions),
+            policy_class=LogLinearMediator(c.game.num_actions),
             rounds=1,
             adversary_episodes=500,
         )
@@ -274,7 +284,7 @@ def test_weights_respect_max_weight() -> None:
         sim,
         demos,
         rng=np.random.default_rng(1),
-        policy=LogLinearMediator(c.game.num_actions),
+        policy_class=LogLinearMediator(c.game.num_actions),
         rounds=2,
         rollouts=64,
         adversary_episodes=250,
@@ -298,7 +308,7 @@ def test_observation_table_returns_the_jbc_fit(learner) -> None:
     table = ObservationTable(c.game.num_actions)
     kw = {"adversary_episodes": 250} if learner is malice else {}
     res = learner(
-        sim, demos, rng=np.random.default_rng(3), policy=table, rounds=2, rollouts=64, **kw
+        sim, demos, rng=np.random.default_rng(3), policy_class=table, rounds=2, rollouts=64, **kw
     )
     train, _ = demos.split(0.2, np.random.default_rng(3))  # the split is rng's first draw
     jbc = table.fit(train.features, train.actions, rng=np.random.default_rng(0))
@@ -335,8 +345,8 @@ BAD = [
     (lambda g, s, d, p: dict(rollouts=0), "rollouts"),
     (lambda g, s, d, p: dict(adversary_episodes=0), "adversary_episodes"),
     (lambda g, s, d, p: dict(adversary="greedy"), "adversary"),
-    (lambda g, s, d, p: dict(policy=rg.Tabular()), "MediatorPolicy"),
-    (lambda g, s, d, p: dict(policy=LogLinearMediator((2, 2))), "num_actions"),
+    (lambda g, s, d, p: dict(policy_class=rg.Tabular()), "MediatorPolicy"),
+    (lambda g, s, d, p: dict(policy_class=LogLinearMediator((2, 2))), "num_actions"),
     (lambda g, s, d, p: dict(classifier=LogLinearMediator((3,))), "classifier"),
     (lambda g, s, d, p: dict(classifier=object()), "classifier"),
     (lambda g, s, d, p: dict(max_weight=0.0), "max_weight"),
@@ -354,7 +364,7 @@ BAD = [
 @pytest.mark.parametrize("change, message", BAD)
 def test_bad_input_is_refused_before_training(change, message) -> None:
     game, sim, demos, policy = _setup()
-    kwargs = dict(sim=sim, demos=demos, rng=np.random.default_rng(0), policy=policy)
+    kwargs = dict(sim=sim, demos=demos, rng=np.random.default_rng(0), policy_class=policy)
     kwargs.update(change(game, sim, demos, policy))
     with pytest.raises(ValidationError, match=message):
         malice(kwargs.pop("sim"), kwargs.pop("demos"), **kwargs)
@@ -363,9 +373,9 @@ def test_bad_input_is_refused_before_training(change, message) -> None:
 def test_alice_refuses_bad_input_too() -> None:
     _, sim, demos, policy = _setup()
     with pytest.raises(ValidationError, match="rollouts"):
-        alice(sim, demos, rng=np.random.default_rng(0), policy=policy, rollouts=0)
+        alice(sim, demos, rng=np.random.default_rng(0), policy_class=policy, rollouts=0)
     with pytest.raises(ValidationError, match="Generator"):
-        alice(sim, demos, rng=np.random.RandomState(0), policy=policy)
+        alice(sim, demos, rng=np.random.RandomState(0), policy_class=policy)
 
 
 def test_the_learners_import_nothing_that_holds_rewards() -> None:

@@ -96,7 +96,7 @@ def test_dagger_rolls_in_64_episodes_per_round_by_default():
         game.simulator(),
         expert,
         rng=np.random.default_rng(0),
-        policy=ObservationTable((2, 2)),
+        policy_class=ObservationTable((2, 2)),
         rounds=1,
     )
     assert res.queries == 64 * horizon
@@ -161,13 +161,15 @@ def test_jbc_and_malice_name_what_the_simulator_lacks():
     with pytest.raises(
         ValidationError, match=r"object is not a Simulator: it lacks \['num_actions'"
     ):
-        sampled_jbc(object(), demos, rng=np.random.default_rng(0), policy=ObservationTable((2, 3)))
+        sampled_jbc(
+            object(), demos, rng=np.random.default_rng(0), policy_class=ObservationTable((2, 3))
+        )
     hidden = _Wrapped(game.simulator(), hide_num_states=True)
     with pytest.raises(
         ValidationError, match="tabular adversary needs a simulator with num_states"
     ):
         sampled_malice(
-            hidden, demos, rng=np.random.default_rng(0), policy=ObservationTable((2, 3)),
+            hidden, demos, rng=np.random.default_rng(0), policy_class=ObservationTable((2, 3)),
             adversary="tabular", rounds=1,
         )  # fmt: skip
 
@@ -305,13 +307,15 @@ def test_malice_adversaries_batch_within_their_episodes_and_evaluate_on_rollouts
     demos = collect(game.simulator(), lambda s, h, rng: rng.integers(0, 4, len(s)), 20,
                     rng=np.random.default_rng(0))  # fmt: skip
     sampled_malice(
-        game.simulator(), demos, rng=np.random.default_rng(1), policy=ObservationTable((2, 2)),
+        game.simulator(), demos, rng=np.random.default_rng(1),
+        policy_class=ObservationTable((2, 2)),
         rounds=1, rollouts=7, adversary_episodes=30, adversary="auto",
     )  # fmt: skip
     assert calls and set(calls) == {(30, 7)}
     calls.clear()
     sampled_malice(
-        game.simulator(), demos, rng=np.random.default_rng(1), policy=ObservationTable((2, 2)),
+        game.simulator(), demos, rng=np.random.default_rng(1),
+        policy_class=ObservationTable((2, 2)),
         rounds=1, rollouts=1, adversary_episodes=300, adversary="tabular",
     )  # fmt: skip
     assert calls and set(calls) == {(250, 2)}
@@ -372,7 +376,7 @@ def test_small_legal_values_and_more_messages():
     with pytest.raises(
         ValidationError, match=r"actions\[1\] = 7 is outside the joint action space 0\.\.5$"
     ):
-        sampled_jbc(game.simulator(), demos, rng=rng_(0), policy=ObservationTable((2, 3)))
+        sampled_jbc(game.simulator(), demos, rng=rng_(0), policy_class=ObservationTable((2, 3)))
     with pytest.raises(
         ValidationError, match="pass features with a MarkovGame, not with a simulator"
     ):
@@ -410,7 +414,7 @@ def test_blades_picks_the_agent_whose_adversary_finds_the_largest_loss(monkeypat
     game = random_game(4, (2, 2), 2, rng=rng_(13))
     res = module.blades(
         game.simulator(), lambda s, h, rng: np.zeros(len(s), dtype=np.int64), rng=rng_(0),
-        policy=ObservationTable((2, 2)), rounds=2, rollouts=4, adversary_episodes=8,
+        policy_class=ObservationTable((2, 2)), rounds=2, rollouts=4, adversary_episodes=8,
         adversary_batch=4, adversary="tabular",
     )  # fmt: skip
     assert res.history.agent == (1, 1)
@@ -452,7 +456,7 @@ def test_malice_refits_on_the_weights_summed_over_rounds(monkeypatch):
     demos = collect(game.simulator(), lambda s, h, rng: rng.integers(0, 4, len(s)), 20,
                     rng=rng_(0))  # fmt: skip
     module.malice(
-        game.simulator(), demos, rng=rng_(1), policy=_RecordingTable((2, 2)), rounds=3,
+        game.simulator(), demos, rng=rng_(1), policy_class=_RecordingTable((2, 2)), rounds=3,
         rollouts=8, adversary_episodes=8, adversary="tabular",
     )  # fmt: skip
     train_w = weights[1::2][:3]  # rounds 0..2; round 3 only scores the last iterate
@@ -495,7 +499,7 @@ def test_regret_gap_interval_splits_its_level_over_two_regrets_and_m_agents():
     r = rng_(2)
     sigma, expert = (r.dirichlet(np.ones(6), size=(2, 4)) for _ in range(2))
     est = estimate_gaps(
-        game.simulator(), rg.game_utilities(game), sigma, expert, rng=rng_(0), episodes=30,
+        game.simulator(), rg.game_utilities(game), expert, sigma, rng=rng_(0), episodes=30,
         adversary_episodes=30,
     )  # fmt: skip
     z = NormalDist().inv_cdf(1 - (1 - est.confidence) / (4 * 2))
@@ -515,7 +519,7 @@ def test_sampled_malice_accepts_weights_capped_below_one_and_names_bad_actions()
     game = random_game(4, (2, 2), 2, rng=rng_(17))
     demos = collect(game.simulator(), lambda s, h, rng: rng.integers(0, 4, len(s)), 20,
                     rng=rng_(0))  # fmt: skip
-    kw = {"rng": rng_(1), "policy": ObservationTable((2, 2)), "rounds": 1, "rollouts": 8}
+    kw = {"rng": rng_(1), "policy_class": ObservationTable((2, 2)), "rounds": 1, "rollouts": 8}
     res = sampled_malice(game.simulator(), demos, adversary_episodes=8, max_weight=0.5, **kw)
     assert max(res.history.max_weight) <= 0.5
     bad = Samples(demos.features, np.where(np.arange(len(demos)) == 0, 4, demos.actions),

@@ -447,6 +447,30 @@ class QueryableExpert:
         """
         return self._answer(self._marginal(agent), h, s)
 
+    def __call__(self, states: Any, h: int, rng: np.random.Generator) -> np.ndarray:
+        """The sampled learners' expert: ``(states [n] ints, h, rng) -> [n]`` joint
+        recommendations, one drawn from ``sigma_E(. | h, s)`` per state with the caller's
+        ``rng`` (the draws :func:`regretgap.sampled.policy_recommender` makes), each state
+        one query. One expert thus answers both back ends: ``regretgap.blades(game,
+        expert, ...)`` and ``regretgap.sampled.blades(sim, expert, ...)``.
+
+        Raises:
+            ValidationError: states that are not ints in ``0 .. S-1``, or a step outside
+                ``0 .. H-1``.
+        """
+        s = np.asarray(states)
+        if s.ndim != 1 or not np.issubdtype(s.dtype, np.integer):
+            raise ValidationError(f"the expert answers int states [n], got {s.dtype} {s.shape}")
+        rows = self._sigma if self._sigma.ndim == 2 else None
+        if rows is None:
+            if not 0 <= h < self._sigma.shape[0]:
+                raise ValidationError(f"query step {h} outside 0..{self._sigma.shape[0] - 1}")
+            rows = self._sigma[h]
+        if np.any((s < 0) | (s >= rows.shape[0])):
+            raise ValidationError(f"query states outside 0..{rows.shape[0] - 1}")
+        self.queries += int(s.size)
+        return _inverse_cdf(rows[s], rng.random(s.size))
+
     def query(self, h: Any, s: Any) -> np.ndarray:
         """The expert's answers at steps ``h`` and states ``s``: ``[k, A]`` rows (see class)."""
         return self._answer(self._sigma, h, s)

@@ -134,7 +134,7 @@ def execute(config: dict, seed: int) -> dict:
     budget = config["rounds"] * per_round * c.game.horizon
     common = dict(
         rng=rng,
-        policy=policy_class(config["class"]),
+        policy_class=policy_class(config["class"]),
         demos=demos,
         rounds=config["rounds"],
         query_budget=budget,

@@ -169,9 +169,9 @@ def execute(config: dict, seed: int) -> dict:
     if spec.sampled is None:
         raise ValidationError(f"{spec.label} has no sampled counterpart")
     if name == "jbc":
-        res = spec.sampled(sim, demos, rng=rng, policy=cls)
+        res = spec.sampled(sim, demos, rng=rng, policy_class=cls)
     elif spec.learns_from == DEMONSTRATIONS:
-        res = spec.sampled(sim, demos, rng=rng, policy=cls, rounds=config["rounds"])
+        res = spec.sampled(sim, demos, rng=rng, policy_class=cls, rounds=config["rounds"])
         extra = {"ess": min(res.history.ess), "max_weight": max(res.history.max_weight)}
     else:
         noisy = {"deviation_rate": NOISE_RATE} if name == "dagger_noise" else {}
@@ -179,7 +179,7 @@ def execute(config: dict, seed: int) -> dict:
             sim,
             expert,
             rng=rng,
-            policy=cls,
+            policy_class=cls,
             demos=demos,
             rounds=config["rounds"],
             query_budget=config["budget"],

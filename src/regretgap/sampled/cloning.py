@@ -83,7 +83,9 @@ def check_demos_for(sim: Any, demos: Any, *, name: str = "demos") -> Samples:
     return d
 
 
-def jbc(sim: Any, demos: Any, *, rng: np.random.Generator, policy: MediatorPolicy) -> JBCResult:
+def jbc(
+    sim: Any, demos: Any, *, rng: np.random.Generator, policy_class: MediatorPolicy
+) -> JBCResult:
     """Joint behaviour cloning: ``argmax_sigma sum_j log sigma(a_j | x_j)`` over the class.
 
     Args:
@@ -93,7 +95,7 @@ def jbc(sim: Any, demos: Any, *, rng: np.random.Generator, policy: MediatorPolic
             :func:`~regretgap.sampled.demonstrations` or
             :func:`~regretgap.sampled.from_demonstrations`).
         rng: passed to the class's ``fit``.
-        policy: the policy class, e.g. :class:`~regretgap.sampled.ObservationTable` (on the
+        policy_class: the policy class, e.g. :class:`~regretgap.sampled.ObservationTable` (on the
             one-hot of ``(h, s)`` this is exactly :func:`regretgap.jbc` with ``Tabular``).
 
     Returns:
@@ -104,7 +106,7 @@ def jbc(sim: Any, demos: Any, *, rng: np.random.Generator, policy: MediatorPolic
             empty or malformed demonstrations, actions or steps outside the simulator's.
     """
     check_rng(rng)
-    policy = check_policy(policy, sim)
+    policy = check_policy(policy_class, sim)
     d = check_demos_for(sim, demos)
     fitted = policy.fit(d.features, d.actions, rng=rng)
     logp = fitted.log_prob(d.features, d.actions)

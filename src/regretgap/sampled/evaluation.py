@@ -401,8 +401,8 @@ def _estimate_regret(
 def estimate_gaps(
     sim: Any,
     utilities: Any,
-    policy: Any,
     expert: Any,
+    policy: Any,
     *,
     rng: np.random.Generator,
     episodes: int,
@@ -422,8 +422,7 @@ def estimate_gaps(
     (so with an imperfect adversary it is not a bound in either direction), the interval
     ``(low_sigma - high_E, high_sigma - low_E)`` from two regret intervals at level
     ``1 - (1 - confidence) / 2`` each. Each gap's interval has coverage ``confidence``.
-    Note the argument order: ``policy`` before ``expert`` (the exact functions take
-    ``sigma_expert`` first).
+    The expert comes before the learner, as in :func:`regretgap.regret_gap`.
 
     Args:
         sim: as :func:`estimate_regret`.
@@ -434,8 +433,8 @@ def estimate_gaps(
         adversary_episodes: as :func:`estimate_regret`.
         confidence: as :func:`estimate_regret`.
         adversary_options: as :func:`estimate_regret`.
-        policy: the learner's mediator ``sigma`` (see :func:`estimate_regret`).
-        expert: the expert's mediator ``sigma_E``, same forms.
+        expert: the expert's mediator ``sigma_E`` (see :func:`estimate_regret`).
+        policy: the learner's mediator ``sigma``, same forms.
 
     Returns:
         :class:`GapEstimate` (with both :class:`RegretEstimate` s).

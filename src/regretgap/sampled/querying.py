@@ -261,7 +261,7 @@ def blades(
     expert: Callable[..., np.ndarray],
     *,
     rng: np.random.Generator,
-    policy: MediatorPolicy,
+    policy_class: MediatorPolicy,
     demos: Any = None,
     rounds: int = 8,
     rollouts: int = 64,
@@ -288,7 +288,7 @@ def blades(
             ``sigma_E`` per state (e.g. :func:`~regretgap.sampled.policy_recommender`);
             every state in a batch is one query.
         rng: the only source of randomness.
-        policy: the policy class (a :class:`~regretgap.sampled.MediatorPolicy`).
+        policy_class: the policy class (a :class:`~regretgap.sampled.MediatorPolicy`).
         demos: optional :class:`~regretgap.sampled.Samples` of expert play to initialise
             from (Algorithm 2, line 2); without them ``sigma_1`` is the unfitted class.
         rounds: ``N``, the most rounds.
@@ -327,7 +327,7 @@ def blades(
         m, rollouts=rollouts, adversary_episodes=adversary_episodes, adversary_batch=adversary_batch
     )
     setup = _setup(
-        sim, expert, rng, policy, demos, rounds, query_budget, validation_fraction, per_round
+        sim, expert, rng, policy_class, demos, rounds, query_budget, validation_fraction, per_round
     )
     # a drawn state decides "auto" (drawn from rng: the stream earlier versions used)
     counted = getattr(sim, "num_states", None) is not None
@@ -398,7 +398,7 @@ def dagger(
     expert: Callable[..., np.ndarray],
     *,
     rng: np.random.Generator,
-    policy: MediatorPolicy,
+    policy_class: MediatorPolicy,
     demos: Any = None,
     rounds: int = 8,
     rollouts: int = 64,
@@ -427,7 +427,7 @@ def dagger(
     rate = check_rate(deviation_rate)
     rollouts = check_count("rollouts", rollouts)
     setup = _setup(
-        sim, expert, rng, policy, demos, rounds, query_budget, validation_fraction, rollouts
+        sim, expert, rng, policy_class, demos, rounds, query_budget, validation_fraction, rollouts
     )
 
     def answer_round(sigma: MediatorPolicy, counting: CountingExpert) -> tuple[Samples, float, int]:

@@ -391,7 +391,7 @@ def malice(
     demos: Any,
     *,
     rng: np.random.Generator,
-    policy: MediatorPolicy,
+    policy_class: MediatorPolicy,
     rounds: int = 8,
     rollouts: int = 256,
     adversary_episodes: int = 2000,
@@ -429,7 +429,7 @@ def malice(
         demos: obedient expert demonstrations, :class:`~regretgap.sampled.Samples` (e.g.
             from :func:`~regretgap.sampled.demonstrations`); split by episode.
         rng: every random choice (split, adversaries, roll-ins, fits).
-        policy: the unfitted policy class (a :class:`~regretgap.sampled.MediatorPolicy`).
+        policy_class: the unfitted policy class (a :class:`~regretgap.sampled.MediatorPolicy`).
         rounds: ``N``.
         rollouts: episodes rolled in under each round's deviation (classifier data), also
             the adversary's evaluation episodes.
@@ -457,7 +457,7 @@ def malice(
         sim,
         demos,
         rng=rng,
-        policy=policy,
+        policy=policy_class,
         rounds=rounds,
         rollouts=rollouts,
         adversary_episodes=adversary_episodes,
@@ -474,7 +474,7 @@ def alice(
     demos: Any,
     *,
     rng: np.random.Generator,
-    policy: MediatorPolicy,
+    policy_class: MediatorPolicy,
     rounds: int = 8,
     rollouts: int = 256,
     classifier: MediatorPolicy | None = None,
@@ -491,7 +491,7 @@ def alice(
         sim,
         demos,
         rng=rng,
-        policy=policy,
+        policy=policy_class,
         rounds=rounds,
         rollouts=rollouts,
         adversary_episodes=1,
