@@ -7,6 +7,8 @@ the exact :func:`regretgap.malice` / :func:`regretgap.alice` on Theorem 5.4's ga
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 from threadpoolctl import threadpool_limits
@@ -328,8 +330,8 @@ def _setup() -> tuple:
 
 
 def _with(demos: Samples, **fields: np.ndarray) -> Samples:
-    """``demos`` with some fields replaced (``Samples._replace`` trips on ``__len__``)."""
-    return Samples(**{**dict(zip(Samples._fields, tuple(demos), strict=True)), **fields})
+    """``demos`` with some fields replaced."""
+    return dataclasses.replace(demos, **fields)
 
 
 def _nan(demos: Samples) -> Samples:

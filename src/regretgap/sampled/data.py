@@ -18,9 +18,10 @@ state indices (the learner may not enumerate states) and no rewards.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from math import prod
-from typing import Any, NamedTuple
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -34,8 +35,13 @@ from regretgap.simulator import check_joint_actions
 DEVIATION_INPUTS = ("states", "features")
 
 
-class Samples(NamedTuple):
+@dataclass(frozen=True, eq=False)
+class Samples:
     """Visited states' features with the joint recommendation made there.
+
+    A frozen record of four aligned arrays; :func:`check_samples_set` is the one place that
+    validates them (the learners call it on their inputs). ``len(samples)`` counts samples,
+    and ``features, actions, steps, episodes = samples`` unpacks the four arrays.
 
     Attributes:
         features: ``x = sim.observe(s_h, h)``, ``[n, d]`` float64.
@@ -49,11 +55,17 @@ class Samples(NamedTuple):
     steps: np.ndarray
     episodes: np.ndarray
 
+    #: The four arrays' names, in order.
+    FIELDS: ClassVar[tuple[str, ...]] = ("features", "actions", "steps", "episodes")
+
     def __repr__(self) -> str:
         return short_repr(self)
 
-    def __len__(self) -> int:  # type: ignore[override]
-        return int(self.actions.shape[0])
+    def __len__(self) -> int:
+        return int(np.shape(self.actions)[0])
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        return iter((self.features, self.actions, self.steps, self.episodes))
 
     @property
     def num_episodes(self) -> int:
@@ -95,8 +107,9 @@ def concat(parts: list[Samples]) -> Samples:
 
 def check_samples_set(samples: Any, *, name: str = "demos") -> Samples:
     """Validate a :class:`Samples` (or a 4-tuple of its arrays); shapes, dtypes, finiteness."""
-    # tuple.__len__: Samples overrides len() to count samples, not fields
-    if not isinstance(samples, tuple) or tuple.__len__(samples) != 4:
+    if isinstance(samples, Samples):
+        samples = tuple(samples)
+    if not isinstance(samples, tuple) or len(samples) != 4:
         raise ValidationError(
             f"{name} must be Samples(features, actions, steps, episodes), "
             f"got {type(samples).__name__}"

@@ -128,9 +128,7 @@ def _check_policy(policy: Any, sizes: tuple[int, ...], name: str) -> MediatorPol
 
 def _check_demos(demos: Any, sizes: tuple[int, ...], horizon: int) -> Samples:
     """Validated demonstrations: shapes, finite features, steps and actions in range."""
-    # check_samples_set tests len(...) == 4, but Samples.__len__ counts samples: pass the
-    # four fields as a plain tuple
-    s = check_samples_set(tuple(demos) if isinstance(demos, tuple) else demos, name="demos")
+    s = check_samples_set(demos, name="demos")
     if s.steps.max() >= horizon:
         raise ValidationError(f"demos.steps has h = {int(s.steps.max())} >= H = {horizon}")
     if s.actions.max() >= prod(sizes):
