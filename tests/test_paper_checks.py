@@ -1,5 +1,5 @@
 """The paper_checks experiment: every verdict says "consistent" on the real computation and
-"inconsistent" on a doctored result that violates its claim (issue 7)."""
+"inconsistent" on a doctored result that violates its claim."""
 
 from __future__ import annotations
 
