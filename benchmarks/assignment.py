@@ -15,7 +15,7 @@ from importlib import resources
 import numpy as np
 
 from regretgap.games.assignment import grid_network, user_equilibrium
-from regretgap.games.routing import read_tntp_network, read_tntp_trips
+from regretgap.games.network import read_tntp_network, read_tntp_trips
 
 
 def main() -> None:

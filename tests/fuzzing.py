@@ -34,7 +34,7 @@ from hypothesis.extra import numpy as hnp
 import regretgap as rg
 from regretgap import io
 from regretgap.games import random_game, theorem_4_5
-from regretgap.games.routing import Network, read_tntp_network, read_tntp_trips
+from regretgap.games.network import Network, read_tntp_network, read_tntp_trips
 
 
 @cache

@@ -1,4 +1,4 @@
-"""The learned deviation adversary (issue 9, item 3) against the exact best response.
+"""The learned deviation adversary against the exact best response.
 
 Every learned deviation is scored EXACTLY: ``values(game, apply_deviation(game, sigma, i,
 table), reward=f)[i]`` with ``f`` the loss table ``[H, S]`` broadcast to ``[H, m, S, A]``,
@@ -349,7 +349,7 @@ def test_opaque_states_fitted_works_and_tabular_refuses():
 
 
 # ---------------------------------------------------------------------------------------
-# reward= : an objective of the played joint action (issue 9 item 5: the true utility)
+# reward= : an objective of the played joint action (the true utility)
 
 
 @pytest.mark.parametrize("adversary", [tabular_q_adversary, fitted_q_adversary])

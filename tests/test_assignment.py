@@ -12,7 +12,7 @@ import pytest
 
 from regretgap.errors import ValidationError
 from regretgap.games.assignment import grid_network, user_equilibrium
-from regretgap.games.routing import Network, read_tntp_network, read_tntp_trips
+from regretgap.games.network import Network, read_tntp_network, read_tntp_trips
 
 SIOUX = resources.files("regretgap") / "networks" / "SiouxFalls"
 
@@ -129,7 +129,7 @@ def test_max_iter_reports_the_gap_of_the_returned_flows():
 
 @pytest.mark.slow
 def test_few_hundred_nodes_within_a_minute():
-    # issue 8's size: 300 nodes, about a thousand links, 50 zones (benchmarks/assignment.py)
+    # a city-sized network: 300 nodes, about a thousand links, 50 zones (benchmarks/assignment.py)
     net, trips = grid_network(10, 25, 50, rng=np.random.default_rng(0))
     assert net.num_nodes == 300 and 900 <= len(net.init) <= 1200
     start = time.perf_counter()

@@ -1,4 +1,4 @@
-"""best_responses as the public primitive (issue 11, item 4), Regret.agent_values, and the
+"""best_responses as the public primitive, Regret.agent_values, and the
 names regretgap.evaluation kept after the split into _engine, evaluation and diagnostics."""
 
 from __future__ import annotations
@@ -12,10 +12,13 @@ from regretgap.games import random_game
 from regretgap.losses import deviation_losses, disagreement_reward
 
 OLD_EVALUATION_NAMES = [
-    "BestResponse", "Coverage", "Recoverability", "Regret", "ValueFunctions",
-    "best_response", "coverage", "deviation_reachable", "occupancy", "recoverability",
-    "regret", "regret_gap", "state_distribution", "value_functions", "value_gap", "values",
+    "BestResponse", "Regret", "ValueFunctions", "best_response", "occupancy", "regret",
+    "regret_gap", "state_distribution", "value_functions", "value_gap", "values",
 ]  # fmt: skip
+#: The diagnostics live in regretgap.diagnostics only (evaluation's re-export was removed:
+#: diagnostics builds on evaluation, and the re-export closed an import loop).
+DIAGNOSTICS_NAMES = ["Coverage", "Recoverability", "coverage", "deviation_reachable",
+                     "recoverability"]  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -56,12 +59,10 @@ def test_deviation_losses_are_the_best_response_values_to_the_loss(case):
         np.testing.assert_array_equal(tables[i], brs.deviations[i])
 
 
-def test_regret_values_is_a_deprecated_alias_and_unpacking_still_works(case):
+def test_regret_has_agent_values_only_and_unpacks(case):
     game, sigma = case
     rep = rg.regret(game, sigma)
-    with pytest.warns(DeprecationWarning, match="agent_values"):
-        old = rep.values
-    np.testing.assert_array_equal(old, rep.agent_values)
+    assert not hasattr(rep, "values")  # the deprecated alias is gone (0.x)
     value, per_agent, deviations, agent, agent_values = rep
     assert per_agent is rep.per_agent and deviations is rep.deviations
     assert (value, agent) == (rep.value, rep.agent) and agent_values is rep.agent_values
@@ -72,7 +73,11 @@ def test_evaluation_keeps_every_public_name_and_kind_errors(case):
     game, sigma = case
     for name in OLD_EVALUATION_NAMES:
         assert getattr(ev, name) is getattr(rg, name), name
-    from regretgap.evaluation import Coverage, coverage  # noqa: F401  (old import path)
+    from regretgap import diagnostics
+
+    for name in DIAGNOSTICS_NAMES:
+        assert getattr(diagnostics, name) is getattr(rg, name), name
+        assert not hasattr(ev, name), name
 
     with pytest.raises(AttributeError):
         ev.no_such_name  # noqa: B018

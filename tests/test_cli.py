@@ -208,7 +208,7 @@ def test_bad_files_and_arguments_exit_2_with_one_line(files, args, message):
 
 
 # ---------------------------------------------------------------------------------------
-# issue 10: every bad input is one line and exit 2, and nothing is overwritten or created
+# every bad input is one line and exit 2, and nothing is overwritten or created
 
 
 @pytest.fixture
@@ -257,7 +257,7 @@ BAD = [
 
 
 @pytest.mark.parametrize(("args", "message"), BAD)
-def test_issue_10_bad_inputs_exit_2_with_one_line_and_touch_nothing(more, args, message):
+def test_bad_inputs_exit_2_with_one_line_and_touch_nothing(more, args, message):
     p = more
     names = {
         "game": p / "game.npz",

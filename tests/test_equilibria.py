@@ -15,7 +15,7 @@ import regretgap as rg
 from regretgap import games
 from regretgap.equilibria import stage_constraints
 
-LP_TOL = 1e-7  # issue 3: expert regret within the LP tolerance
+LP_TOL = 1e-7  # expert regret within the LP tolerance
 
 
 def welfare(payoffs, x):

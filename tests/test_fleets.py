@@ -1,4 +1,4 @@
-"""The fleet game (issue 8): k shortest routes, rewards, transitions, a hand-checked
+"""The fleet game: k shortest routes, rewards, transitions, a hand-checked
 Braess case (link times by direct BPR arithmetic on Braess_net.tntp), and the experiment."""
 
 import itertools
@@ -8,14 +8,8 @@ import pytest
 
 import regretgap as rg
 from regretgap.errors import ValidationError
-from regretgap.games.routing import (
-    fleet_game,
-    k_shortest_routes,
-    read_tntp_network,
-    read_tntp_trips,
-    sioux_falls,
-    sioux_falls_network,
-)
+from regretgap.games.network import read_tntp_network, read_tntp_trips, sioux_falls_network
+from regretgap.games.routing import fleet_game, k_shortest_routes, sioux_falls
 
 
 def _braess():

@@ -140,7 +140,7 @@ def test_files_are_plain_zip_archives(tmp_path, case):
 
 
 # ---------------------------------------------------------------------------------------
-# issue 10: the Python API names bad input, outputs never destroy inputs, zip bombs
+# the Python API names bad input, outputs never destroy inputs, zip bombs
 
 
 def test_api_mistakes_get_named_errors(tmp_path, case):

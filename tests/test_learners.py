@@ -252,7 +252,7 @@ def test_jirl_mixture_policy_has_the_mean_occupancy():
 
 
 def test_jirl_returns_the_mixture_whose_moment_error_decreases():
-    """Issue 7: the no-regret guarantee is for the mixture of iterates. On the Theorem 5.4
+    """The no-regret guarantee is for the mixture of iterates. On the Theorem 5.4
     game (stochastic expert at s_0 and s_1) its moment error falls at least like 1/sqrt(N)
     between 30 and 300 rounds (measured 0.187, 0.070, 0.029, 0.014 at N = 10, 30, 100, 300;
     with the former constant step 2 it stalled at 0.11 and every iterate at 0.21)."""

@@ -1,4 +1,4 @@
-"""Memory estimates (issue 11, item 2): formulas against measured peaks, and the guard.
+"""Memory estimates: formulas against measured peaks, and the guard.
 
 Measured with ``tracemalloc`` (numpy registers its buffers with it), so the peaks count
 exactly the arrays the library allocates; HiGHS's own allocations are not traced, which is

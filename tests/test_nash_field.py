@@ -1,4 +1,4 @@
-"""The field comparison (issue 16 item 6): its games, its answer counting, every verdict
+"""The field comparison: its games, its answer counting, every verdict
 word on hand-made results, and the quick run's measured findings."""
 
 from __future__ import annotations

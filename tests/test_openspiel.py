@@ -1,4 +1,4 @@
-"""OpenSpiel games in: ``regretgap.openspiel.to_markov_game`` (issue 8, item 4).
+"""OpenSpiel games in: ``regretgap.openspiel.to_markov_game``.
 
 Differential tests: the exact values of the converted game against OpenSpiel's own returns,
 by simulation with OpenSpiel's ``apply_actions``, its chance outcomes and ``returns()``

@@ -1,4 +1,4 @@
-"""PettingZoo out and in (issue 8, item 5): MediatorEnv and as_simulator.
+"""PettingZoo out and in: MediatorEnv and as_simulator.
 
 Monte Carlo bounds: an episode return ``G_i`` is compared with the exact value through
 ``|mean(G_i) - J_i| <= Z * stderr_i`` with ``Z = 5`` (CLT; a false alarm has probability

@@ -1,4 +1,4 @@
-"""The coordination game with punishments (issue 9, item 6): its expert is a CE, and the
+"""The coordination game with punishments: its expert is a CE, and the
 regret of a mediator comes from the two places the module docstring names."""
 
 from __future__ import annotations

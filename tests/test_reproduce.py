@@ -130,7 +130,7 @@ def test_bad_reproduce_arguments(tmp_path):
 
 
 # ---------------------------------------------------------------------------------------
-# issue 10: SIGTERM, foreign databases, progress outside a terminal
+# SIGTERM, foreign databases, progress outside a terminal
 
 
 def test_sigterm_is_one_line_and_keeps_finished_runs(tmp_path):
@@ -224,7 +224,7 @@ def test_docs_table_1_has_the_reports_rows_and_verdicts(clean_run):
 
 
 # ---------------------------------------------------------------------------------------
-# issue 11: --ray (the Ray runs themselves are in test_sweep.py)
+# --ray (the Ray runs themselves are in test_sweep.py)
 
 
 def test_bad_ray_arguments_are_refused_before_any_work(tmp_path):

@@ -8,13 +8,8 @@ import numpy as np
 import pytest
 
 import regretgap as rg
-from regretgap.games.routing import (
-    TOTAL_RTOL,
-    braess,
-    read_tntp_network,
-    read_tntp_trips,
-    simple_routes,
-)
+from regretgap.games.network import TOTAL_RTOL, read_tntp_network, read_tntp_trips
+from regretgap.games.routing import braess, simple_routes
 from regretgap.io import FileFormatError
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "transportation-networks"

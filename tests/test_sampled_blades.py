@@ -1,4 +1,4 @@
-"""Sampled J-BC, BLADES and DAgger (issue 9, item 4): scored with the exact core in tests only.
+"""Sampled J-BC, BLADES and DAgger: scored with the exact core in tests only.
 
 The learners see a reward-free simulator, features and sampled expert answers; the tests
 tabulate their policies (``policy.table(game)``) and score them with ``regretgap.regret_gap``

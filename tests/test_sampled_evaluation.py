@@ -1,4 +1,4 @@
-"""Sampled regret and gaps (issue 9 item 5) against the exact evaluator on small games.
+"""Sampled regret and gaps against the exact evaluator on small games.
 
 Two kinds of check, kept apart:
 

@@ -1,5 +1,5 @@
 """The sampled learners never touch utilities: with the game's rewards and every Utilities
-reader made to raise, all five learners still run to the end (issue 9)."""
+reader made to raise, all five learners still run to the end."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Sampled MALICE and ALICE (issue 9, item 4; paper Algorithm 1, eq. 6, Assumption 5.2).
+"""Sampled MALICE and ALICE (paper Algorithm 1, eq. 6, Assumption 5.2).
 
 The exact core scores what the sampled learners return: their density ratios against
 ``state_distribution`` of the expert and of ``apply_deviation``, their regret gaps against

@@ -1,4 +1,4 @@
-"""The neural mediator (issue 9, item 2, the ``[torch]`` extra): protocol, learning, weights."""
+"""The neural mediator (the ``[torch]`` extra): protocol, learning, weights."""
 
 from __future__ import annotations
 

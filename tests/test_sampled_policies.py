@@ -1,4 +1,4 @@
-"""Mediator policies over features (issue 9, item 2): fits, derived quantities, tables."""
+"""Mediator policies over features: fits, derived quantities, tables."""
 
 from __future__ import annotations
 

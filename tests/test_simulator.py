@@ -1,4 +1,4 @@
-"""The reward-free vectorised Simulator of a MarkovGame (issue 9, item 1).
+"""The reward-free vectorised Simulator of a MarkovGame.
 
 Monte Carlo state distributions are compared with the exact ``state_distribution`` cell by
 cell: with ``n`` rollouts the frequency of ``(h, s)`` has standard deviation

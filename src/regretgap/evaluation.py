@@ -10,7 +10,6 @@ diagnostics (coverage, recoverability) live in :mod:`regretgap.diagnostics`.
 
 from __future__ import annotations
 
-import warnings
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -102,22 +101,10 @@ class Regret(_RegretFields):
         per_agent: each agent's best deviation gain, ``[m]``.
         deviations: each agent's maximising deviation table, ``m`` arrays ``[H, S, n_i]``.
         agent: an agent attaining the max.
-        agent_values: ``J_i(pi_sigma)``, ``[m]``. ``values`` is a deprecated alias (one
-            letter from ``value``, the regret).
+        agent_values: ``J_i(pi_sigma)``, ``[m]``.
     """
 
     __slots__ = ()
-
-    @property
-    def values(self) -> np.ndarray:
-        """Deprecated alias of :attr:`agent_values` (``J_i(pi_sigma)``, ``[m]``)."""
-        warnings.warn(
-            "Regret.values is deprecated: use Regret.agent_values (J_i(pi_sigma)); "
-            "Regret.value is the regret itself",
-            DeprecationWarning,
-            stacklevel=2,
-        )
-        return self.agent_values
 
 
 class ValueFunctions(NamedTuple):
@@ -413,18 +400,3 @@ def regret_gap(
         regret(game, sigma, kind=kind, reward=reward).value
         - regret(game, expert, kind=kind, reward=reward).value
     )
-
-
-# ---------------------------------------------------------------------------------------
-# the diagnostics moved to regretgap.diagnostics: re-exported here for existing imports
-
-_DIAGNOSTICS = ("Coverage", "Recoverability", "coverage", "deviation_reachable", "recoverability")
-
-
-def __getattr__(name: str) -> Any:
-    # lazy: regretgap.diagnostics builds on this module, so it cannot be imported at the top
-    if name in _DIAGNOSTICS:
-        from regretgap import diagnostics
-
-        return getattr(diagnostics, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -20,6 +20,7 @@ import scipy.sparse as sp
 
 from regretgap.errors import ValidationError
 from regretgap.memory import build_bytes, check_fits
+from regretgap.simulator import TableSimulator, table_simulator
 
 #: Absolute tolerance for "sums to one" checks of distributions.
 PROB_ATOL = 1e-8
@@ -274,7 +275,7 @@ class MarkovGame:
         """
         return bool(np.all(self.reachable.sum(axis=0) <= 1))
 
-    def simulator(self, features: Any = None) -> Any:
+    def simulator(self, features: Any = None) -> TableSimulator:
         """The reward-free, vectorised :class:`regretgap.Simulator` of this game's dynamics.
 
         Args:
@@ -286,8 +287,6 @@ class MarkovGame:
             it holds no reference to this game or its rewards (those are read through
             :func:`regretgap.utilities.game_utilities`, by evaluation only).
         """
-        from regretgap.simulator import table_simulator  # lazy: simulator imports game
-
         return table_simulator(self, features)
 
     def with_rewards(self, rewards: Any) -> MarkovGame:

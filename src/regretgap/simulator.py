@@ -20,7 +20,6 @@ import scipy.sparse as sp
 from regretgap import _kernels
 from regretgap._checks import check_count, check_rng, check_simulator_members
 from regretgap.errors import ValidationError
-from regretgap.game import MarkovGame
 
 
 @runtime_checkable
@@ -237,7 +236,11 @@ class TableSimulator:
         return out
 
 
-def table_simulator(game: MarkovGame, features: Any = None) -> TableSimulator:
+#: What :func:`table_simulator` reads from a :class:`~regretgap.MarkovGame`.
+GAME_MEMBERS = ("transitions", "initial", "num_actions", "horizon", "num_states")
+
+
+def table_simulator(game: Any, features: Any = None) -> TableSimulator:
     """The reward-free :class:`TableSimulator` of ``game`` (what ``game.simulator`` returns).
 
     Args:
@@ -248,8 +251,12 @@ def table_simulator(game: MarkovGame, features: Any = None) -> TableSimulator:
     Raises:
         ValidationError: features of the wrong shape or with NaN/inf (naming the entry).
     """
-    if not isinstance(game, MarkovGame):
-        raise ValidationError(f"game must be a MarkovGame, got {type(game).__name__}")
+    # a MarkovGame by what it has: this module sits below regretgap.game, which imports it
+    missing = [k for k in GAME_MEMBERS if not hasattr(game, k)]
+    if missing:
+        raise ValidationError(
+            f"game must be a MarkovGame, got {type(game).__name__} (it lacks {missing})"
+        )
     return TableSimulator(
         transitions=game.transitions,
         initial=game.initial,

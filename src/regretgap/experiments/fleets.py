@@ -45,12 +45,8 @@ from regretgap.experiments._verdict import (
     non_inferiority,
     select,
 )
-from regretgap.games.routing import (
-    FleetGame,
-    sioux_falls,
-    sioux_falls_coordinates,
-    sioux_falls_network,
-)
+from regretgap.games.network import sioux_falls_coordinates, sioux_falls_network
+from regretgap.games.routing import FleetGame, sioux_falls
 
 NAME = "fleets"
 TITLE = "Sioux Falls fleets: a learned routing app among user-equilibrium traffic"

@@ -1,5 +1,5 @@
 """Where tables fail: sampled learners with tabular, log-linear and neural mediators on the
-coordination game with punishments (issue 9, item 6).
+coordination game with punishments.
 
 The game (:mod:`regretgap.games.punishment`) has 300 normal states, two punishment regions of
 100 states that only a deviation reaches, ``H = 5`` and features ``[x_s, onehot(region)]``.

@@ -18,7 +18,7 @@ origin but never enter and leave it again.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 from scipy.sparse import csr_matrix
@@ -26,9 +26,7 @@ from scipy.sparse.csgraph import dijkstra
 
 from regretgap._repr import short_repr
 from regretgap.errors import ValidationError
-
-if TYPE_CHECKING:  # annotation only: routing imports this module at run time
-    from regretgap.games.routing import Network
+from regretgap.games.network import Network
 
 
 class UserEquilibrium(NamedTuple):
@@ -142,7 +140,7 @@ def user_equilibrium(
     """The user equilibrium of ``net`` under ``trips`` by path-based gradient projection.
 
     Args:
-        net: a :class:`~regretgap.games.routing.Network` (from ``read_tntp_network``).
+        net: a :class:`~regretgap.games.network.Network` (from ``read_tntp_network``).
         trips: ``{(origin, destination): demand}`` (from ``read_tntp_trips``).
         rel_gap: stop once the relative gap is at most this.
         max_iter: most sweeps (each: one batched Dijkstra and ``inner`` equilibration passes).
@@ -297,8 +295,6 @@ def grid_network(
         ``(net, trips)`` as ``read_tntp_network`` / ``read_tntp_trips`` return them.
     """
     from scipy.sparse.csgraph import connected_components
-
-    from regretgap.games.routing import Network
 
     if rows < 2 or cols < 2 or zones < 2:
         raise ValidationError(f"grid_network needs rows, cols, zones >= 2, got {rows, cols, zones}")
