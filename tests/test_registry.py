@@ -132,3 +132,19 @@ def test_the_readme_learner_table_is_the_registry():
         analogue = LEARNERS[spec.analogue].label if spec.analogue else ""
         assert cells == [spec.label, spec.learns_from, f"`regretgap.{spec.name}`", sampled,
                          analogue, spec.paper]  # fmt: skip
+
+
+def test_results_have_the_same_fields_in_both_back_ends():
+    """One result shape: a sampled result has every field of the exact one, and its best
+    iterate is among its iterates."""
+    for name in ("JBCResult", "BladesResult", "MaliceResult"):
+        assert getattr(rg.sampled, name)._fields == getattr(rg.learners, name)._fields, name
+    for name in ("BladesHistory", "MaliceHistory"):
+        assert getattr(rg.sampled, name)._fields == getattr(rg.learners, name)._fields, name
+    game = rg.games.random_game(5, (2, 2), 3, rng=np.random.default_rng(1))
+    sigma = np.random.default_rng(2).dirichlet(np.ones(4), size=(3, 5))
+    res = rg.sampled.dagger(
+        game.simulator(), rg.QueryableExpert(sigma, game), rng=np.random.default_rng(4),
+        rounds=2, rollouts=8, policy_class=rg.sampled.ObservationTable((2, 2)),
+    )  # fmt: skip
+    assert len(res.iterates) == 3 and res.iterates[res.best_round] is res.policy

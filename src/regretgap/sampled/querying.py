@@ -68,7 +68,8 @@ class BladesResult(NamedTuple):
     """Attributes: policy, the best iterate as a fitted
     :class:`~regretgap.sampled.MediatorPolicy` (``policy.table(game)`` gives the exact
     core's ``[H, S, A]``); history; best_round (0: the initial iterate); queries (expert
-    queries made)."""
+    queries made); iterates (every round's fitted policy, ``iterates[best_round] is
+    policy``, as in the exact result)."""
 
     def __repr__(self) -> str:
         return short_repr(self)
@@ -77,6 +78,7 @@ class BladesResult(NamedTuple):
     history: BladesHistory
     best_round: int
     queries: int
+    iterates: tuple[MediatorPolicy, ...]
 
 
 def blades_episodes_per_round(
@@ -249,6 +251,7 @@ def _query_loop(
         history=BladesHistory(tuple(losses), tuple(agents), tuple(queries), tuple(validation)),
         best_round=best,
         queries=expert.queries,
+        iterates=tuple(iterates),
     )
 
 

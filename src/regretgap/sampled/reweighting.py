@@ -97,7 +97,8 @@ class MaliceHistory(NamedTuple):
 
 class MaliceResult(NamedTuple):
     """Attributes: policy (the best iterate, a fitted :class:`MediatorPolicy`); history;
-    best_round (0: the J-BC fit)."""
+    best_round (0: the J-BC fit); iterates (every round's fitted policy, as in the exact
+    result)."""
 
     def __repr__(self) -> str:
         return short_repr(self)
@@ -105,6 +106,7 @@ class MaliceResult(NamedTuple):
     policy: MediatorPolicy
     history: MaliceHistory
     best_round: int
+    iterates: tuple[MediatorPolicy, ...]
 
 
 # ---------------------------------------------------------------------------------------
@@ -381,6 +383,7 @@ def _reweighting_loop(
             tuple(losses), tuple(agents), tuple(weights_max), tuple(ess), tuple(validation)
         ),
         best_round=best_round,
+        iterates=tuple(iterates),
     )
 
 
