@@ -38,6 +38,7 @@ from regretgap.sampled.nash_imitation import (
 from regretgap.sampled.policies import (
     JointPolicy,
     LogLinearMediator,
+    MediatorClass,
     MediatorPolicy,
     ObservationTable,
     ProductMediator,
@@ -68,6 +69,7 @@ __all__ = [
     "LogLinearMediator",
     "MaliceHistory",
     "MaliceResult",
+    "MediatorClass",
     "MediatorPolicy",
     "MurmailPolicy",
     "ObservationTable",

@@ -566,3 +566,69 @@ class ProductMediator(JointPolicy):
             self._tabulate(source, features, head.probs, n)
             for head, n in zip(self.heads, self.num_actions, strict=True)
         )
+
+
+# ---------------------------------------------------------------------------------------
+# one class notion for both back ends
+
+
+class MediatorClass:
+    """A sampled :class:`MediatorPolicy` as the exact learners' policy class.
+
+    The exact learners fit a :class:`~regretgap.policy_classes.PolicyClass`: ``fit(counts
+    [H, S, A]) -> sigma [H, S, A]``, weighted maximum likelihood on counts. This wraps any
+    mediator over features, so one class object serves both back ends: ``fit`` turns the
+    counts into weighted samples (one per ``(h, s, a)`` with a positive count, the features
+    of ``(h, s)``, the count as weight), fits the mediator on them and returns its table.
+    ``MediatorClass(ObservationTable(n), one-hot features)`` is the exact
+    :class:`~regretgap.policy_classes.Tabular`; with a :class:`LogLinearMediator` or a
+    neural one, ``regretgap.malice(game, demos, policy_class=...)`` learns the same
+    parametric class as ``regretgap.sampled.malice``.
+
+    Args:
+        mediator: the (unfitted) mediator class.
+        features: ``[S, d]`` (every step) or ``[H, S, d]`` features of the game's states.
+        rng: passed to every ``mediator.fit``.
+    """
+
+    def __init__(self, mediator: Any, features: Any, *, rng: np.random.Generator) -> None:
+        if not isinstance(mediator, MediatorPolicy):
+            raise ValidationError(
+                f"mediator must be a MediatorPolicy (e.g. LogLinearMediator), "
+                f"got {type(mediator).__name__}"
+            )
+        x = np.asarray(features, dtype=np.float64)
+        if x.ndim not in (2, 3) or not np.all(np.isfinite(x)):
+            raise ValidationError(f"features must be finite [S, d] or [H, S, d], got {x.shape}")
+        self.mediator = mediator
+        self.features = x
+        self.rng = check_rng(rng)
+
+    def __repr__(self) -> str:
+        return f"MediatorClass({self.mediator!r}, features {list(self.features.shape)})"
+
+    def fit(self, counts: np.ndarray) -> np.ndarray:
+        """The mediator's weighted log-loss fit on ``counts`` ``[H, S, A]``, tabulated
+        ``[H, S, A]``."""
+        c = np.asarray(counts, dtype=np.float64)
+        if c.ndim != 3 or c.shape[2] != self.mediator_joint_actions:
+            raise ValidationError(
+                f"counts must be [H, S, {self.mediator_joint_actions}], got {c.shape}"
+            )
+        horizon, num_states, width = c.shape
+        x = self.features
+        if x.ndim == 2:
+            x = np.broadcast_to(x, (horizon, *x.shape))
+        if x.shape[:2] != (horizon, num_states):
+            raise ValidationError(
+                f"features cover {x.shape[:2]} (steps, states), counts {(horizon, num_states)}"
+            )
+        h, s, a = np.nonzero(c > 0)
+        fitted = self.mediator.fit(x[h, s], a, c[h, s, a], rng=self.rng)
+        rows = fitted.probs(x.reshape(horizon * num_states, -1))
+        return np.asarray(rows, dtype=np.float64).reshape(horizon, num_states, width)
+
+    @property
+    def mediator_joint_actions(self) -> int:
+        """``A``, the mediator's joint actions."""
+        return int(np.prod(self.mediator.num_actions))
