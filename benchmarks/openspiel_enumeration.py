@@ -15,7 +15,7 @@ import time
 
 from regretgap.openspiel import to_markov_game
 
-#: (name, horizon, params); the first is the issue's target, --all adds the rest
+#: (name, horizon, params); the first is the headline target, --all adds the rest
 CASES = [
     ("markov_soccer", 8, None),
     ("coop_box_pushing", 4, None),
