@@ -148,3 +148,32 @@ def test_results_have_the_same_fields_in_both_back_ends():
         rounds=2, rollouts=8, policy_class=rg.sampled.ObservationTable((2, 2)),
     )  # fmt: skip
     assert len(res.iterates) == 3 and res.iterates[res.best_round] is res.policy
+
+
+def test_the_same_class_object_goes_to_either_back_end():
+    """One policy-class notion: an exact table goes to a sampled learner (as its feature
+    table) and a sampled mediator to an exact learner (on one-hot (h, s) features); on
+    one-hot features the two back ends then fit the same policy."""
+    game = rg.games.random_game(6, (2, 2), 3, rng=np.random.default_rng(1))
+    sigma = np.random.default_rng(2).dirichlet(np.ones(4), size=(3, 6))
+    traj = rg.sample_trajectories(game, sigma, n=40, rng=np.random.default_rng(3))
+    sim = game.simulator()  # one-hot (h, s) features by default
+    demos = rg.sampled.from_demonstrations(sim, traj)
+    exact_table = rg.jbc(game, traj).policy
+    for cls in (rg.Tabular(), rg.sampled.ObservationTable((2, 2))):
+        sampled_fit = rg.sampled.jbc(sim, demos, rng=np.random.default_rng(0), policy_class=cls)
+        np.testing.assert_allclose(sampled_fit.policy.table(game), exact_table, atol=1e-12)
+        exact_fit = rg.jbc(game, traj, policy_class=cls, rng=np.random.default_rng(0))
+        np.testing.assert_allclose(exact_fit.policy, exact_table, atol=1e-12)
+    product = rg.sampled.jbc(sim, demos, rng=np.random.default_rng(0),
+                             policy_class=rg.ProductTabular((2, 2)))  # fmt: skip
+    np.testing.assert_allclose(
+        product.policy.table(game),
+        rg.jbc(game, traj, policy_class=rg.ProductTabular((2, 2))).policy,
+        atol=1e-12,
+    )
+    with pytest.raises(rg.ValidationError, match="needs rng="):
+        rg.jbc(game, traj, policy_class=rg.sampled.LogLinearMediator((2, 2)))
+    with pytest.raises(rg.ValidationError, match="LogLinearMediator"):
+        rg.sampled.jbc(sim, demos, rng=np.random.default_rng(0),
+                       policy_class=rg.LogLinear(np.ones((6, 4, 1))))  # fmt: skip

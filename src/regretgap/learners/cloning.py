@@ -41,7 +41,7 @@ class JBCResult(NamedTuple):
     history: JBCHistory
 
 
-def jbc(game: MarkovGame, demos: Any, *, policy_class: Any = None) -> JBCResult:
+def jbc(game: MarkovGame, demos: Any, *, policy_class: Any = None, rng: Any = None) -> JBCResult:
     """Joint behaviour cloning from expert demonstrations.
 
     Args:
@@ -49,13 +49,16 @@ def jbc(game: MarkovGame, demos: Any, *, policy_class: Any = None) -> JBCResult:
         demos: :class:`~regretgap.Trajectories` or :class:`~regretgap.data.Demonstrations`
             of obedient expert play (rewards are dropped unread).
         policy_class: a :class:`~regretgap.policy_classes.PolicyClass` (default
-            :class:`~regretgap.policy_classes.Tabular`, uniform where there is no data).
+            :class:`~regretgap.policy_classes.Tabular`, uniform where there is no data), or
+            a sampled :class:`~regretgap.sampled.MediatorPolicy` (fitted on one-hot
+            features of ``(h, s)``; then ``rng`` is required).
+        rng: the mediator class's fits draw from it (J-BC itself draws nothing).
 
     Returns:
         :class:`JBCResult`.
     """
     d = check_demos(game, demos)
-    cls = check_policy_class(policy_class)
+    cls = check_policy_class(policy_class, game, rng)
     counts = d.counts(game)
     sigma = cls.fit(counts)
     return JBCResult(sigma, bc_history(counts, sigma))

@@ -141,7 +141,7 @@ def jirl(
     """
     rng = check_rng(rng)
     rounds = check_count("rounds", rounds)
-    cls = None if policy_class is None else check_policy_class(policy_class)
+    cls = None if policy_class is None else check_policy_class(policy_class, game, rng)
     if temperature <= 0 or step_size <= 0:
         raise ValidationError(
             f"temperature and step_size must be > 0, got {temperature}, {step_size}"

@@ -140,7 +140,7 @@ def _query_loop(
     rng = check_rng(rng)
     rounds = check_count("rounds", rounds)
     rate = check_rate(rate)
-    cls = check_policy_class(policy_class)
+    cls = check_policy_class(policy_class, game, rng)
     if not isinstance(expert, QueryableExpert):
         raise ValidationError(f"expert must be a QueryableExpert, got {type(expert).__name__}")
     rollouts = check_count("rollouts", rollouts)

@@ -123,7 +123,7 @@ def _reweighting_loop(
 ) -> MaliceResult:
     rng = check_rng(rng)
     rounds = check_count("rounds", rounds)
-    cls = check_policy_class(policy_class)
+    cls = check_policy_class(policy_class, game, rng)
     if not max_weight > 0:
         raise ValidationError(f"max_weight must be > 0, got {max_weight}")
     train, held = check_demos(game, demos).split(validation_fraction, rng)

@@ -17,7 +17,7 @@ from regretgap._checks import check_rng, check_simulator_members
 from regretgap._repr import short_repr
 from regretgap.errors import ValidationError
 from regretgap.sampled.data import Samples, check_samples_set
-from regretgap.sampled.policies import MediatorPolicy
+from regretgap.sampled.policies import MediatorPolicy, as_mediator
 
 
 class JBCHistory(NamedTuple):
@@ -51,18 +51,10 @@ class JBCResult(NamedTuple):
 
 
 def check_policy(policy: Any, sim: Any) -> MediatorPolicy:
-    """``policy`` if it is a :class:`MediatorPolicy` over ``sim``'s joint actions."""
-    if not isinstance(policy, MediatorPolicy):
-        raise ValidationError(
-            f"policy must be a MediatorPolicy (e.g. ObservationTable), got {type(policy).__name__}"
-        )
-    check_simulator_members(sim)
-    if tuple(int(k) for k in sim.num_actions) != tuple(policy.num_actions):
-        raise ValidationError(
-            f"the simulator has num_actions {tuple(sim.num_actions)}, "
-            f"the policy {tuple(policy.num_actions)}"
-        )
-    return policy
+    """The :class:`MediatorPolicy` of ``policy`` (:func:`~regretgap.sampled.policies.as_mediator`:
+    the exact tables are accepted too) over ``sim``'s joint actions."""
+    sizes, _ = check_simulator_members(sim)
+    return as_mediator(policy, sizes)
 
 
 def check_demos_for(sim: Any, demos: Any, *, name: str = "demos") -> Samples:

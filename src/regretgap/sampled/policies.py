@@ -44,6 +44,7 @@ from regretgap._checks import check_rng
 from regretgap.data import _inverse_cdf
 from regretgap.errors import ValidationError
 from regretgap.game import MarkovGame
+from regretgap.policy_classes import ProductTabular, Tabular
 from regretgap.simulator import per_agent_hint
 
 #: Rows of ``probs`` materialised at once by :meth:`JointPolicy.table` (bounds its memory).
@@ -632,3 +633,43 @@ class MediatorClass:
     def mediator_joint_actions(self) -> int:
         """``A``, the mediator's joint actions."""
         return int(np.prod(self.mediator.num_actions))
+
+
+def as_mediator(policy_class: Any, num_actions: Any, *, name: str = "policy_class") -> Any:
+    """The sampled back end's :class:`MediatorPolicy` for ``policy_class``: one class notion
+    for both back ends.
+
+    A :class:`MediatorPolicy` is returned as it is. The exact back end's tables map to their
+    feature-table equivalents: :class:`~regretgap.policy_classes.Tabular` (its ``default``
+    kept) to :class:`ObservationTable`, :class:`~regretgap.policy_classes.ProductTabular`
+    to a :class:`ProductMediator` of per-agent :class:`ObservationTable` heads (a table per
+    distinct feature row; on one-hot features of ``(h, s)`` exactly the exact classes).
+
+    Raises:
+        ValidationError: anything else (naming :class:`LogLinearMediator` for the exact
+            :class:`~regretgap.policy_classes.LogLinear`, whose features are per
+            state-action), or action counts other than ``num_actions``.
+    """
+    sizes = check_num_actions(num_actions)
+    if isinstance(policy_class, MediatorPolicy):
+        cls = policy_class
+    elif isinstance(policy_class, Tabular):
+        cls = ObservationTable(sizes, default=policy_class.default)
+    elif isinstance(policy_class, ProductTabular):
+        heads = [ObservationTable((n,), default=d) for n, d in zip(
+            policy_class.num_actions, policy_class.default, strict=True)]  # fmt: skip
+        cls = ProductMediator(policy_class.num_actions, heads=heads)
+    else:
+        hint = (
+            " (LogLinear's features are per state-action for the exact back end: use "
+            "LogLinearMediator on a simulator's features)"
+            if type(policy_class).__name__ == "LogLinear"
+            else ""
+        )
+        raise ValidationError(
+            f"{name} must be a MediatorPolicy (e.g. LogLinearMediator, ObservationTable), "
+            f"Tabular or ProductTabular, got {type(policy_class).__name__}{hint}"
+        )
+    if tuple(cls.num_actions) != sizes:
+        raise ValidationError(f"{name} has num_actions {tuple(cls.num_actions)}, need {sizes}")
+    return cls

@@ -55,7 +55,7 @@ from regretgap.sampled.adversary import (
     tabular_q_adversary,
 )
 from regretgap.sampled.data import Samples, check_samples_set, collect
-from regretgap.sampled.policies import LogLinearMediator, MediatorPolicy
+from regretgap.sampled.policies import LogLinearMediator, MediatorPolicy, as_mediator
 
 #: Ridge of the per-step least squares that estimate ``sigma_E(. | x)`` (tiny: on one-hot
 #: features the estimate is the empirical distribution up to a factor ``n / (n + ridge)``).
@@ -119,13 +119,7 @@ def _check_sim(sim: Any) -> tuple[tuple[int, ...], int]:
 
 
 def _check_policy(policy: Any, sizes: tuple[int, ...], name: str) -> MediatorPolicy:
-    if not isinstance(policy, MediatorPolicy):
-        raise ValidationError(
-            f"{name} must be a MediatorPolicy (e.g. LogLinearMediator), got {type(policy).__name__}"
-        )
-    if tuple(policy.num_actions) != sizes:
-        raise ValidationError(f"{name} has num_actions {tuple(policy.num_actions)}, need {sizes}")
-    return policy
+    return as_mediator(policy, sizes, name=name)
 
 
 def _check_demos(demos: Any, sizes: tuple[int, ...], horizon: int) -> Samples:
