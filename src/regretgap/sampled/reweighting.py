@@ -118,10 +118,6 @@ def _check_sim(sim: Any) -> tuple[tuple[int, ...], int]:
     return check_simulator_members(sim, reward_free=True)
 
 
-def _check_policy(policy: Any, sizes: tuple[int, ...], name: str) -> MediatorPolicy:
-    return as_mediator(policy, sizes, name=name)
-
-
 def _check_demos(demos: Any, sizes: tuple[int, ...], horizon: int) -> Samples:
     """Validated demonstrations: shapes, finite features, steps and actions in range."""
     s = check_samples_set(demos, name="demos")
@@ -283,9 +279,9 @@ def _reweighting_loop(
     rollouts = check_count("rollouts", rollouts)
     adversary_episodes = check_count("adversary_episodes", adversary_episodes)
     kind = resolve_adversary(adversary, sim)
-    policy = _check_policy(policy, sizes, "policy")
+    policy = as_mediator(policy, sizes, name="policy")
     clf = LogLinearMediator((2,)) if classifier is None else classifier
-    clf = _check_policy(clf, (2,), "classifier")
+    clf = as_mediator(clf, (2,), name="classifier")
     if (
         isinstance(max_weight, bool)
         or not isinstance(max_weight, (int, float, np.floating, np.integer))
