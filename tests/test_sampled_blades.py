@@ -269,7 +269,7 @@ def test_sampled_learners_import_no_evaluator_and_no_rewards() -> None:
         ), name
     learner_ok = {
         "regretgap.errors", "regretgap.simulator", "regretgap.data", "regretgap._repr",
-        "regretgap._checks",
+        "regretgap._checks", "regretgap._ftl",
         "regretgap.sampled.data", "regretgap.sampled.policies", "regretgap.sampled.adversary",
         "regretgap.sampled.cloning",
     }  # fmt: skip

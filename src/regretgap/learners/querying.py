@@ -23,11 +23,13 @@ at ``(h, s)`` is the empirical distribution of the answers collected there.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 import numpy as np
 
 from regretgap._checks import check_count, check_rng
+from regretgap._ftl import follow_the_leader
 from regretgap._repr import short_repr
 from regretgap.data import QueryableExpert, rollout
 from regretgap.errors import ValidationError
@@ -153,10 +155,10 @@ def _query_loop(
     asked = np.zeros(shape[:2], dtype=bool)  # (h, s) the expert has answered
     exact = np.zeros(shape)  # distribution answers, kept as given
     start = expert.queries
-    iterates = [cls.fit(counts)]
     losses, agents, queries = [], [], []
-    for _ in range(rounds):
-        sigma = iterates[-1]
+
+    def play(sigma: np.ndarray) -> bool:
+        nonlocal label, known
         loss, worst, deviations = _estimated_loss(game, sigma, label, known, kind, deviate, rate)
         losses.append(loss)
         agents.append(worst)
@@ -183,17 +185,21 @@ def _query_loop(
             label = np.where(asked[..., None], exact, label)
             known = known | asked
         queries.append(expert.queries - start)
-        iterates.append(cls.fit(counts))
-    validation = [
-        _estimated_loss(game, sig, label, known, kind, deviate, rate)[0] for sig in iterates
-    ]
-    best = int(np.argmin(validation))  # the earliest of equally good iterates
+        return True
+
+    def validate(iterates: Sequence[np.ndarray]) -> list[float]:
+        # every iterate scored again with every label collected
+        return [
+            _estimated_loss(game, sig, label, known, kind, deviate, rate)[0] for sig in iterates
+        ]
+
+    leader = follow_the_leader(cls.fit(counts), rounds, play, lambda: cls.fit(counts), validate)
     return BladesResult(
-        policy=iterates[best],
-        history=BladesHistory(tuple(losses), tuple(agents), tuple(queries), tuple(validation)),
-        best_round=best,
+        policy=leader.policy,
+        history=BladesHistory(tuple(losses), tuple(agents), tuple(queries), leader.validation),
+        best_round=leader.best,
         queries=expert.queries - start,
-        iterates=tuple(iterates),
+        iterates=leader.iterates,
     )
 
 

@@ -23,11 +23,13 @@ capped at ``max_weight``).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 import numpy as np
 
 from regretgap._checks import check_count, check_rng
+from regretgap._ftl import follow_the_leader
 from regretgap._repr import short_repr
 from regretgap.deviations import apply_deviation
 from regretgap.diagnostics import deviation_reachable
@@ -132,12 +134,11 @@ def _reweighting_loop(
     _, covered = normalise(counts)
     visits = counts.sum(axis=-1)  # [H, S] training visits
     d_expert = visits / len(train)  # empirical d_{E,h}(s)
-    iterates = [cls.fit(counts)]
     total = np.zeros_like(counts)
     losses, agents, weights_max, ess = [], [], [], []
     who = "deviations from the current mediator reach" if deviate else "the mediator reaches"
-    for _ in range(rounds):
-        sigma = iterates[-1]
+
+    def play(sigma: np.ndarray) -> bool:
         missing = _uncovered(game, sigma, covered, deviate)
         if missing.size and not clip_weights:
             states = np.unique(missing[:, 1])
@@ -160,20 +161,22 @@ def _reweighting_loop(
         w = np.minimum(w, max_weight) if clip_weights else w
         weights_max.append(float(w.max()))
         ess.append(float((visits * w).sum() ** 2 / max((visits * w**2).sum(), 1e-300)))
-        total += w[..., None] * counts  # follow-the-leader: every round's loss, summed
-        iterates.append(cls.fit(total))
-    if deviate:
-        validation = [malice_loss(game, sig, val_counts, kind)[0] for sig in iterates]
-    else:
-        validation = [alice_loss(game, sig, val_counts) for sig in iterates]
-    best = int(np.argmin(validation))
+        total[...] += w[..., None] * counts  # every round's loss, summed
+        return True
+
+    def validate(iterates: Sequence[np.ndarray]) -> list[float]:
+        if deviate:
+            return [malice_loss(game, sig, val_counts, kind)[0] for sig in iterates]
+        return [alice_loss(game, sig, val_counts) for sig in iterates]
+
+    leader = follow_the_leader(cls.fit(counts), rounds, play, lambda: cls.fit(total), validate)
     return MaliceResult(
-        policy=iterates[best],
+        policy=leader.policy,
         history=MaliceHistory(
-            tuple(losses), tuple(agents), tuple(weights_max), tuple(ess), tuple(validation)
+            tuple(losses), tuple(agents), tuple(weights_max), tuple(ess), leader.validation
         ),
-        best_round=best,
-        iterates=tuple(iterates),
+        best_round=leader.best,
+        iterates=leader.iterates,
     )
 
 

@@ -19,13 +19,14 @@ The exact counterparts are :func:`regretgap.blades` and :func:`regretgap.dagger`
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from math import ceil
 from typing import Any, NamedTuple
 
 import numpy as np
 
 from regretgap._checks import check_count, check_probability, check_rng
+from regretgap._ftl import follow_the_leader
 from regretgap._repr import short_repr
 from regretgap.errors import ValidationError
 from regretgap.sampled.adversary import (
@@ -225,33 +226,36 @@ def _query_loop(
         data = concat(train)
         return policy.fit(data.features, data.actions, rng=rng)
 
-    iterates = [fit()]
     losses: list[float] = []
     agents: list[int] = []
     queries: list[int] = []
-    for _ in range(setup.rounds):
+
+    def play(sigma: MediatorPolicy) -> bool:
         if expert.remaining is not None and expert.remaining < setup.cost:
-            break  # the next round would exceed the budget: keep what was learned
-        answers, loss, agent = answer_round(iterates[-1], expert)
+            return False  # the next round would exceed the budget: keep what was learned
+        answers, loss, agent = answer_round(sigma, expert)
         fit_part, held_part = answers.split(setup.fraction, rng)
         train.append(fit_part)
         held.append(held_part)
         losses.append(loss)
         agents.append(agent)
         queries.append(expert.queries)
-        iterates.append(fit())  # follow-the-leader: one fit on everything so far
-    # the best iterate by mean held-out disagreement on every round's held-out answers: a
-    # proxy for eq. 7 on the aggregate (the held-out states mix the rounds' deviated
-    # roll-ins instead of taking the max over agents and deviations)
-    val = concat(held)
-    validation = [disagreement(sigma, val) for sigma in iterates]
-    best = int(np.argmin(validation))  # the earliest of equally good iterates
+        return True
+
+    def validate(iterates: Sequence[MediatorPolicy]) -> list[float]:
+        # mean held-out disagreement on every round's held-out answers: a proxy for eq. 7
+        # on the aggregate (the held-out states mix the rounds' deviated roll-ins instead
+        # of taking the max over agents and deviations)
+        val = concat(held)
+        return [disagreement(sigma, val) for sigma in iterates]
+
+    leader = follow_the_leader(fit(), setup.rounds, play, fit, validate)
     return BladesResult(
-        policy=iterates[best],
-        history=BladesHistory(tuple(losses), tuple(agents), tuple(queries), tuple(validation)),
-        best_round=best,
+        policy=leader.policy,
+        history=BladesHistory(tuple(losses), tuple(agents), tuple(queries), leader.validation),
+        best_round=leader.best,
         queries=expert.queries,
-        iterates=tuple(iterates),
+        iterates=leader.iterates,
     )
 
 

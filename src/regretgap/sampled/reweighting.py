@@ -41,12 +41,14 @@ Choices, with their reasons:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from math import prod
 from typing import Any, NamedTuple
 
 import numpy as np
 
 from regretgap._checks import check_count, check_rng, check_simulator_members
+from regretgap._ftl import follow_the_leader
 from regretgap._repr import short_repr
 from regretgap.errors import ValidationError
 from regretgap.sampled.adversary import (
@@ -304,18 +306,18 @@ def _reweighting_loop(
             f"demos.features have {demos.features.shape[1]} columns, the simulator observes {d}"
         )
 
-    # --- iterate 0: J-BC; expert estimate from the training demonstrations
+    # --- the expert estimate from the training demonstrations; iterate 0 is J-BC
     expert = _ExpertEstimate(train, num_joint, horizon)
-    iterates = [policy.fit(train.features, train.actions, rng=rng)]
     total = np.zeros(len(train))  # follow-the-leader: the summed weights of every round
     losses, agents, weights_max, ess, validation = [], [], [], [], []
-    # round n learns the deviation against iterate n, weights, scores iterate n on held-out
-    # data with those weights and refits; the extra pass n = rounds only scores the last
-    for n in range(rounds + 1):
-        sigma = iterates[n]
+
+    def score(sigma: MediatorPolicy) -> tuple[float, int, _RatioClassifiers]:
+        """Learn ``sigma``'s deviation, roll in under it, fit the ratio; record eq. 6 for
+        ``sigma`` on held-out demonstrations, weighted by that ratio, with the log-loss
+        (not TV: see malice's docstring)."""
         recommend = sigma.recommender(sim)
 
-        def loss(states: Any, h: int, sigma: MediatorPolicy = sigma) -> np.ndarray:
+        def loss(states: Any, h: int) -> np.ndarray:
             return _tv_loss(expert, sigma, np.asarray(sim.observe(states, h), float), h)
 
         if deviate:
@@ -352,28 +354,40 @@ def _reweighting_loop(
             ]
             value, worst = float(np.concatenate(ell).sum()) / (rollouts * horizon), -1
         ratio = _fit_ratio(clf, train, rollin, horizon, rng)
-        # eq. 6 for iterate n on held-out demonstrations, weighted by its own deviation's
-        # ratio, with the log-loss (not TV: see malice's docstring)
-        held_w = ratio.weights(held, max_weight)
-        validation.append(_weighted_log_loss(sigma, held, held_w, horizon))
-        if n == rounds:
-            break
+        validation.append(_weighted_log_loss(sigma, held, ratio.weights(held, max_weight), horizon))
+        return value, worst, ratio
+
+    # round n learns the deviation against iterate n, weights, scores iterate n on held-out
+    # data with those weights and refits; one more pass after the last round only scores
+    # the last iterate
+    def play(sigma: MediatorPolicy) -> bool:
+        value, worst, ratio = score(sigma)
         w = ratio.weights(train, max_weight)
         losses.append(value)
         agents.append(worst)
         weights_max.append(float(w.max()))
         ess.append(_ess(w))
-        total += w
-        iterates.append(policy.fit(train.features, train.actions, total, rng=rng))
+        total[...] += w
+        return True
 
-    best_round = int(np.argmin(validation))  # the earliest on ties
+    def validate(iterates: Sequence[MediatorPolicy]) -> list[float]:
+        score(iterates[-1])
+        return validation
+
+    leader = follow_the_leader(
+        policy.fit(train.features, train.actions, rng=rng),  # iterate 0: J-BC
+        rounds,
+        play,
+        lambda: policy.fit(train.features, train.actions, total, rng=rng),
+        validate,
+    )
     return MaliceResult(
-        policy=iterates[best_round],
+        policy=leader.policy,
         history=MaliceHistory(
-            tuple(losses), tuple(agents), tuple(weights_max), tuple(ess), tuple(validation)
+            tuple(losses), tuple(agents), tuple(weights_max), tuple(ess), leader.validation
         ),
-        best_round=best_round,
-        iterates=tuple(iterates),
+        best_round=leader.best,
+        iterates=leader.iterates,
     )
 
 
