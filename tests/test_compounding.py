@@ -80,6 +80,25 @@ def test_jbc_value_gap_rejects_bad_errors():
         cliff(3, eta=-0.1)
 
 
+@pytest.mark.parametrize("bad", [-1e-9, 1 + 1e-9, 1.5])
+def test_rates_outside_the_unit_interval_are_rejected_and_its_ends_accepted(bad):
+    with pytest.raises(ValueError, match="eps must lie in"):
+        jbc_value_gap(bad, 3)
+    with pytest.raises(ValueError, match="eps must lie in"):
+        jbc_value_gap([0.0, bad, 0.0], 3)
+    with pytest.raises(ValueError, match="eta must lie in"):
+        cliff(3, eta=bad)
+    c = cliff(3)
+    demos = rg.sample_trajectories(c.game, c.expert, n=2, rng=np.random.default_rng(0))
+    with pytest.raises(ValueError, match="eta must lie in"):
+        label_noise(demos, bad, 4, rng=np.random.default_rng(0))
+    # the ends: eps = 0 never leaves the path, eps = 1 leaves at the first step (gap H - 1)
+    assert jbc_value_gap(0.0, 5) == 0.0
+    assert jbc_value_gap(1.0, 5) == 4.0
+    assert cliff(3, eta=1.0).expected["eps"] == 0.75
+    assert cliff(3, eta=0.0).expected["value_gap"] == 0.0
+
+
 def test_label_noise_keeps_states_and_flips_at_rate_eta():
     c = cliff(6)
     rng = np.random.default_rng(0)

@@ -276,3 +276,101 @@ def test_table_simulator_direct_construction_is_frozen(game):
     assert sp.issparse(sim.transitions)
     with pytest.raises(AttributeError):
         sim.horizon = 3
+
+
+def test_per_agent_actions_get_a_hint_and_other_shapes_do_not(game):
+    sim, rng = game.simulator(), np.random.default_rng(0)
+    states = np.array([0, 1])
+    with pytest.raises(rg.ValidationError, match=r"per-agent actions \[n, m\]\?") as err:
+        sim.step(states, np.array([[0, 1], [1, 2]]), rng)  # [n, m] with n = 2
+    assert "np.ravel_multi_index" in str(err.value)
+    for shape in [(3, 2), (3,), (2, 2, 1), (1, 2)]:  # not [n, m]: no hint
+        actions = np.zeros(shape, dtype=int)
+        with pytest.raises(rg.ValidationError) as err:
+            sim.step(states, actions, rng)
+        assert "per-agent" not in str(err.value), shape
+
+
+def test_user_features_widths_and_shapes(game):
+    H, S = game.horizon, game.num_states
+    one = game.simulator(np.arange(S, dtype=float)[:, None])  # one column is enough
+    assert one.num_features == 1
+    np.testing.assert_array_equal(one.observe(np.array([3, 5]), 2), [[3.0], [5.0]])
+    with pytest.raises(rg.ValidationError, match="at least one column"):
+        game.simulator(np.ones((S, 0)))
+    with pytest.raises(rg.ValidationError, match="at least one column"):
+        game.simulator(np.ones((H, S, 0)))
+    for shape in [(H, S + 1, 2), (H + 1, S, 2), (H, S, 2, 1), (S,)]:
+        with pytest.raises(rg.ValidationError, match=r"\[S, d\] or \[H, S, d\]"):
+            game.simulator(np.ones(shape))
+
+
+@pytest.mark.parametrize("per_step", [False, True])
+def test_user_features_are_a_read_only_copy(game, per_step):
+    H, S = game.horizon, game.num_states
+    table = np.ones((H, S, 2) if per_step else (S, 2))
+    sim = game.simulator(table)
+    table[...] = 7.0  # the caller's later edits do not leak in
+    assert not sim.features.flags.writeable
+    with pytest.raises(ValueError, match="read-only"):
+        sim.features[0, 0, 0] = 5.0
+    assert np.all(sim.features == 1.0)
+
+
+def test_simulators_compare_and_hash_by_identity(game):
+    a, b = game.simulator(), game.simulator()
+    assert a == a and a != b  # eq=False: array fields are not compared element-wise
+    assert len({a, b, a}) == 2
+
+
+def test_check_simulator_rejects_every_wrong_observe_shape(game):
+    base = game.simulator()
+
+    def broken(observe):
+        return type(
+            "Broken",
+            (),
+            {
+                "num_actions": base.num_actions,
+                "horizon": base.horizon,
+                "reset": staticmethod(base.reset),
+                "step": staticmethod(base.step),
+                "observe": staticmethod(observe),
+            },
+        )()
+
+    rng = np.random.default_rng(0)
+    cases = {
+        "a vector": lambda s, h: base.observe(s, h)[:, 0],
+        "a row short": lambda s, h: base.observe(s, h)[:-1],
+        "wider at h = 3": lambda s, h: np.hstack([base.observe(s, h)] * (2 if h == 3 else 1)),
+    }
+    for why, observe in cases.items():
+        with pytest.raises(rg.ValidationError, match=r"observe at h = \d returned") as err:
+            check_simulator(broken(observe), rng=rng, n=2)
+        if why == "wider at h = 3":
+            assert "observe at h = 3" in str(err.value)
+
+
+def test_check_simulator_steps_exactly_h_minus_1_times(game):
+    base = game.simulator()
+    calls = []
+
+    class Counting:
+        num_actions, horizon = base.num_actions, base.horizon
+        reset, observe = base.reset, base.observe
+
+        def step(self, states, joint_actions, rng):
+            calls.append(len(states))
+            return base.step(states, joint_actions, rng)
+
+    assert check_simulator(Counting(), rng=np.random.default_rng(0), n=3) == base.num_features
+    assert calls == [3] * (base.horizon - 1)
+
+
+def test_the_first_non_finite_feature_is_named(game):
+    table = np.ones((game.horizon, game.num_states, 3))
+    table[3, 0, 0] = np.inf
+    table[2, 4, 1] = np.nan  # first in (step, state, column) order
+    with pytest.raises(rg.ValidationError, match=r"features\[2, 4, 1\] is nan.*step 2, state 4"):
+        game.simulator(table)
