@@ -216,6 +216,19 @@ def test_terminal_observation_and_flags(game, sigma):
         env.step({"agent_0": 0})
 
 
+def test_the_terminal_observation_carries_no_recommendation(game):
+    """A mediator that always recommends every agent's last action: each live observation
+    shows it, the one after the last step shows 0 (there is nothing left to play)."""
+    last = np.zeros((game.num_states, game.num_joint_actions))
+    last[:, -1] = 1.0
+    env = MediatorEnv(game, last, rng=np.random.default_rng(0))
+    obs, _ = env.reset()
+    for _ in range(game.horizon):
+        assert [int(o[2]) for o in obs.values()] == [n - 1 for n in game.num_actions]
+        obs, *_ = env.step({a: 0 for a in env.agents})
+    assert [int(o[2]) for o in obs.values()] == [0] * game.num_agents
+
+
 def test_bad_input(game, sigma):
     with pytest.raises(rg.ValidationError, match="sum"):
         MediatorEnv(game, sigma * 2)

@@ -113,6 +113,21 @@ def test_tabulate_and_env_utilities_bad_input():
     sim = as_simulator(functools.partial(GameEnv, nxt, rewards, 4), horizon=4)
     with pytest.raises(rg.ValidationError, match="max_states"):
         tabulate(sim, max_states=3)
+    for bad in (0, True, 2.5):
+        with pytest.raises(rg.ValidationError, match="max_states must be a positive integer"):
+            tabulate(sim, max_states=bad)
+    with pytest.raises(rg.ValidationError, match="at least one reset seed"):
+        tabulate(sim, seeds=[])
+
+
+def test_tabulate_over_several_seeds_averages_their_starts():
+    """The initial distribution is uniform over the seeds' starts: here every seed starts
+    in state 0, so the tabulation has one start of probability 1 and the same values."""
+    game, nxt, rewards = _deterministic_game(seed=4)
+    sim = as_simulator(functools.partial(GameEnv, nxt, rewards, game.horizon), horizon=4)
+    one, three = tabulate(sim), tabulate(sim, seeds=(0, 1, 2))
+    np.testing.assert_array_equal(three.game.initial, one.game.initial)
+    assert three.game.initial.sum() == 1.0 and three.game.num_states == one.game.num_states
 
 
 def test_per_agent_actions_get_a_hint():

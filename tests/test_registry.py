@@ -63,6 +63,30 @@ def test_checks_name_the_argument_and_what_it_got():
         _checks.check_simulator_members(type("G", (), {"rewards": 1})(), reward_free=True)
 
 
+def test_counts_are_checked_in_one_place():
+    """No module writes its own "must be a positive integer" check: they call
+    ``_checks.check_count`` (``game.py`` checks ``num_actions[i]`` element by element)."""
+    import re
+    from pathlib import Path
+
+    root = Path(rg.__file__).parent
+    inline = re.compile(r"raise ValidationError\([^)]*must be a positive integer")
+    found = [
+        str(path.relative_to(root))
+        for path in root.rglob("*.py")
+        if path.name != "_checks.py" and inline.search(path.read_text())
+    ]
+    assert found == ["game.py"]
+    c = rg.games.theorem_4_5(3)
+    for call, name in [
+        (lambda: rg.rollout(c.game, c.expert, 0, rng=np.random.default_rng(0)), "n"),
+        (lambda: rg.games.corridor_game(depth=0), "depth"),
+        (lambda: rg.memory_estimate(np.int64(0), (2,), 3, 4), "num_states"),
+    ]:
+        with pytest.raises(rg.ValidationError, match=f"^{name} must be a positive integer"):
+            call()
+
+
 class _FeatureSim:
     """A simulator with ``num_states`` whose states are feature rows (not ints)."""
 

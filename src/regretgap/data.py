@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from regretgap import _kernels
-from regretgap._checks import check_rng
+from regretgap._checks import check_count, check_rng
 from regretgap._repr import short_repr
 from regretgap.deviations import agent_axes, as_deviation
 from regretgap.errors import ValidationError
@@ -95,8 +95,7 @@ def rollout(
     in :func:`sample_trajectories`.
     """
     pol = as_policy(game, sigma)
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValidationError(f"n must be a positive integer, got {n!r}")
+    n = check_count("n", n)
     check_rng(rng)
     if (agent is None) != (deviation is None):
         raise ValidationError("give both agent and deviation, or neither")

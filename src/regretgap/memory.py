@@ -35,6 +35,7 @@ import re
 from math import prod
 from typing import Any, NamedTuple
 
+from regretgap._checks import check_count
 from regretgap._repr import short_repr
 from regretgap.errors import ValidationError
 
@@ -161,10 +162,10 @@ def memory_estimate(num_states: int, num_actions: Any, horizon: int, nnz: int) -
         ValidationError: a size that is not a positive integer (``nnz >= S A``: every
             row of ``T`` is a distribution).
     """
-    sizes = {"num_states": num_states, "horizon": horizon, "nnz": nnz}
-    for name, value in sizes.items():
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValidationError(f"{name} must be a positive integer, got {value!r}")
+    # Python ints from here on: byte counts of large games overflow int64
+    num_states = check_count("num_states", num_states)
+    horizon = check_count("horizon", horizon)
+    nnz = check_count("nnz", nnz)
     try:
         acts = tuple(int(n) for n in num_actions)
     except TypeError as exc:

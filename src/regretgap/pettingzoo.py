@@ -349,8 +349,7 @@ class EnvSimulator:
                     f"{agent}'s action space is {space}: as_simulator needs Discrete actions"
                 )
             sizes.append(int(space.n))
-        if isinstance(horizon, bool) or not isinstance(horizon, (int, np.integer)) or horizon < 1:
-            raise ValidationError(f"horizon must be a positive integer, got {horizon!r}")
+        check_count("horizon", horizon)
         self._make_env = make_env
         self.possible_agents = agents
         self._starts = [int(probe.action_space(a).start) for a in agents]
@@ -679,12 +678,7 @@ def tabulate(
     seed_list = [int(x) for x in np.atleast_1d(np.asarray(seeds))]
     if not seed_list:
         raise ValidationError("tabulate needs at least one reset seed")
-    if (
-        isinstance(max_states, bool)
-        or not isinstance(max_states, (int, np.integer))
-        or max_states < 1
-    ):
-        raise ValidationError(f"max_states must be a positive integer, got {max_states!r}")
+    max_states = check_count("max_states", max_states)
     fn = key or _default_key
     horizon, num_joint = sim.horizon, int(np.prod(sim.num_actions))
     m = len(sim.possible_agents)

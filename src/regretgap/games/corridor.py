@@ -36,8 +36,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from regretgap._checks import check_count
 from regretgap._repr import short_repr
-from regretgap.errors import ValidationError
 from regretgap.game import MarkovGame
 
 NUM_ACTIONS = (2, 2)
@@ -77,9 +77,7 @@ def corridor_game(depth: int) -> CorridorGame:
     Raises:
         ValidationError: ``depth`` not a positive integer.
     """
-    if isinstance(depth, bool) or not isinstance(depth, (int, np.integer)) or depth < 1:
-        raise ValidationError(f"depth must be a positive integer, got {depth!r}")
-    k = int(depth)
+    k = check_count("depth", depth)
     num_states, num_joint, horizon = 1 + 2 * k, 4, k + 1
     prize = 2.0 * k + 5.0
     t = np.zeros((num_states, num_joint, num_states))

@@ -31,6 +31,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from regretgap._checks import check_count
 from regretgap._repr import short_repr
 from regretgap.errors import ValidationError
 from regretgap.game import MarkovGame
@@ -127,8 +128,7 @@ def grid_world(
         ValidationError: a malformed layout, horizon or reward.
     """
     cells, goal, start0, start1 = _parse(layout)
-    if isinstance(horizon, bool) or not isinstance(horizon, (int, np.integer)) or horizon < 1:
-        raise ValidationError(f"horizon must be a positive integer, got {horizon!r}")
+    check_count("horizon", horizon)
     if isinstance(reward, bool) or not np.isfinite(reward) or reward <= 0:
         raise ValidationError(f"reward must be a finite number > 0, got {reward!r}")
     index = {c: k for k, c in enumerate(cells)}

@@ -31,7 +31,7 @@ from typing import NamedTuple
 import numpy as np
 import scipy.sparse as sp
 
-from regretgap._checks import check_rng
+from regretgap._checks import check_count, check_rng
 from regretgap._repr import short_repr
 from regretgap.errors import ValidationError
 from regretgap.game import MarkovGame
@@ -87,8 +87,7 @@ def punishment_game(
     """
     check_rng(rng)
     for name, v in (("normal", normal), ("punish", punish), ("dim", dim), ("horizon", horizon)):
-        if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < 1:
-            raise ValidationError(f"{name} must be a positive integer, got {v!r}")
+        check_count(name, v)
     if not 1 <= branching <= min(normal, punish):
         raise ValidationError(f"branching must be in 1..{min(normal, punish)}, got {branching}")
     if not 0 < coordinate < 1:

@@ -279,10 +279,8 @@ class CountingExpert:
     ) -> None:
         if not callable(expert):
             raise ValidationError(f"expert must be callable, got {type(expert).__name__}")
-        if budget is not None and (
-            isinstance(budget, bool) or not isinstance(budget, (int, np.integer)) or budget < 1
-        ):
-            raise ValidationError(f"query budget must be a positive integer, got {budget!r}")
+        if budget is not None:
+            check_count("query budget", budget)
         self.expert = expert
         self.num_joint = prod(int(k) for k in num_actions)
         self.budget = None if budget is None else int(budget)
