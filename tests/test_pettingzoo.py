@@ -331,6 +331,22 @@ def test_as_simulator_bad_input(game, sigma):
         sim.observe(s, 1)
     with pytest.raises(rg.ValidationError, match="horizon"):
         as_simulator(lambda: MediatorEnv(game, sigma))
+    for states in (np.array([], dtype=object), np.stack([s, s])):
+        with pytest.raises(rg.ValidationError, match=r"non-empty \[n\] batch"):
+            sim.step(states, np.zeros(len(states), dtype=int), rng)
+    cases = {
+        r"must be finite \[n, d\] rows: states\[0\] gives feature 1 = nan": lambda obs: np.array(
+            [0.0, np.nan]
+        ),
+        r"one width d >= 1, got widths \[0\]": lambda obs: np.zeros(0),
+        r"one width d >= 1, got widths \[1, 2\]": lambda obs: np.zeros(
+            1 + int(obs["agent_0"][1] % 2)
+        ),
+    }
+    for match, bad in cases.items():
+        broken = as_simulator(MediatorEnv(game, sigma), features=bad)
+        with pytest.raises(rg.ValidationError, match=match):
+            broken.observe(broken.reset(np.random.default_rng(1), 40), 0)
 
 
 class CoinEnv(ParallelEnv):

@@ -480,9 +480,17 @@ class EnvSimulator:
                     f"states[{k}] has taken {len(st.actions)} steps, so it is not at h = {h}"
                 )
             rows.append(self._featurise(st.observations))
-        x = np.asarray(rows, dtype=np.float64)
-        if x.ndim != 2 or not np.all(np.isfinite(x)):
-            raise ValidationError(f"features must be finite [n, d] rows, got shape {x.shape}")
+        widths = sorted({row.size for row in rows})
+        if len(widths) != 1 or widths[0] < 1:
+            raise ValidationError(
+                f"features must give every state a row of one width d >= 1, got widths {widths}"
+            )
+        x = np.stack(rows)
+        if not np.all(np.isfinite(x)):
+            k, j = (int(v) for v in np.argwhere(~np.isfinite(x))[0])
+            raise ValidationError(
+                f"features must be finite [n, d] rows: states[{k}] gives feature {j} = {x[k, j]}"
+            )
         return x
 
     def _featurise(self, obs: dict[str, Any]) -> np.ndarray:
