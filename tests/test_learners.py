@@ -411,3 +411,37 @@ def test_check_rate_accepts_the_closed_unit_interval(rate):
         deviation_rate=rate,
     )
     assert res.queries > 0
+
+
+def _mixed_case():
+    game = random_game(12, (2, 3), 5, rng=np.random.default_rng(7), branching=3)
+    expert = np.random.default_rng(1).dirichlet(np.ones(6), size=12)
+    return game, expert
+
+
+def test_blades_validation_is_eq_7_once_every_deviation_state_is_answered():
+    """With distribution answers the labels are the expert's own rows, so once every state a
+    deviation reaches has been asked, BLADES's recorded loss of each iterate is the exact
+    eq. 7 loss ``max_i max_phi E TV / H`` (:func:`imitation_losses`, computed from the
+    expert itself); before any answer every state counts 1, so round 1 starts at 1."""
+    game, expert = _mixed_case()
+    oracle = rg.QueryableExpert(expert, answers="distribution")
+    res = rg.blades(game, oracle, rng=np.random.default_rng(0), rounds=4, rollouts=64)
+    assert res.history.loss[0] == 1.0
+    exact = [rg.imitation_losses(game, expert, sig).deviation for sig in res.iterates]
+    np.testing.assert_allclose(res.history.validation, exact, rtol=1e-12, atol=1e-15)
+    assert exact[0] > 0.1 > exact[-1]  # the loop learned something here
+
+
+@pytest.mark.parametrize("learner", [rg.blades, rg.dagger])
+def test_queries_count_this_run_only(learner):
+    """An expert asked before counts from zero for the run: ``queries`` and the history's
+    cumulative counts are the run's own (rounds x m x rollouts x H sampled answers)."""
+    game, expert = _mixed_case()
+    oracle = rg.QueryableExpert(expert, answers="sampled", rng=np.random.default_rng(2))
+    oracle.query(np.zeros(7, dtype=int), np.arange(7))  # seven answers before the run
+    rollouts = 5 if learner is rg.blades else 5 * game.num_agents
+    res = learner(game, oracle, rng=np.random.default_rng(0), rounds=3, rollouts=rollouts)
+    per_round = game.num_agents * 5 * game.horizon
+    assert res.history.queries == (per_round, 2 * per_round, 3 * per_round)
+    assert res.queries == 3 * per_round == oracle.queries - 7
