@@ -445,3 +445,16 @@ def test_queries_count_this_run_only(learner):
     per_round = game.num_agents * 5 * game.horizon
     assert res.history.queries == (per_round, 2 * per_round, 3 * per_round)
     assert res.queries == 3 * per_round == oracle.queries - 7
+
+
+@pytest.mark.parametrize("learner", [rg.malice, rg.alice])
+def test_effective_sample_size_lies_between_one_and_the_training_visits(learner):
+    """Kish's ESS ``(sum v w)^2 / sum v w^2`` of the importance weights over the training
+    visits ``v``: by Cauchy-Schwarz at most ``sum v`` (equal weights), at least 1 for
+    non-zero weights; the expert's own visits at its own iterate weigh about 1 each."""
+    game, expert = _mixed_case()
+    demos = rg.sample_trajectories(game, expert, n=400, rng=np.random.default_rng(4))
+    res = learner(game, demos, rng=np.random.default_rng(0), rounds=3, clip_weights=True)
+    visits = 400 * game.horizon  # every demonstration, a bound on the training part's
+    assert all(1.0 <= e <= visits for e in res.history.ess), res.history.ess
+    assert max(res.history.ess) > 0.5 * 0.8 * visits  # J-BC's iterate is near the expert
