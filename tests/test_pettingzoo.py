@@ -403,6 +403,8 @@ def test_as_simulator_of_a_custom_env_with_early_end():
     s3 = sim.step(s2, np.full(64, 5), rng)  # the env ended after 2 steps: absorbing
     c2, c3 = sim.observe(s2, 2)[:, 0], sim.observe(s3, 3)[:, 0]
     assert all(st.done for st in s2) and np.all(c3 == c2)
+    assert all(st.done for st in s3)  # an ended episode stays ended
+    assert all(len(st.actions) == 3 for st in s3)  # ... while the step count goes on
     assert set(np.unique(c2 - c1)) <= {1.0, 2.0}
     # replaying a state rebuilt from its seed lands on the same counter
     again = sim.step(s1, np.zeros(64, dtype=int), rng)
