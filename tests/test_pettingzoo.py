@@ -229,6 +229,24 @@ def test_the_terminal_observation_carries_no_recommendation(game):
     assert [int(o[2]) for o in obs.values()] == [0] * game.num_agents
 
 
+def test_a_deep_copy_shares_the_tables_and_owns_its_episode(game, sigma):
+    """as_simulator branches by deep copies: the read-only game and policy are shared, the
+    generator and the episode's state are the copy's own (same draws, independent moves)."""
+    import copy
+
+    env = MediatorEnv(game, sigma, rng=np.random.default_rng(0))
+    env.reset(seed=3)
+    twin = copy.deepcopy(env)
+    assert twin.game is env.game and twin.sigma is env.sigma
+    before = env.state().copy()
+    a = twin.step({agent: 0 for agent in twin.agents})
+    np.testing.assert_array_equal(env.state(), before)  # the original did not move
+    b = env.step({agent: 0 for agent in env.agents})
+    for x, y in zip(a, b, strict=True):  # the same draws from the copied generator
+        assert x.keys() == y.keys()
+        assert all(np.array_equal(x[k], y[k]) for k in x)
+
+
 def test_bad_input(game, sigma):
     with pytest.raises(rg.ValidationError, match="sum"):
         MediatorEnv(game, sigma * 2)

@@ -113,6 +113,10 @@ def test_tabulate_and_env_utilities_bad_input():
     sim = as_simulator(functools.partial(GameEnv, nxt, rewards, 4), horizon=4)
     with pytest.raises(rg.ValidationError, match="max_states"):
         tabulate(sim, max_states=3)
+    size = tabulate(sim).game.num_states  # max_states is inclusive
+    assert tabulate(sim, max_states=size).game.num_states == size
+    with pytest.raises(rg.ValidationError, match=f"more than max_states = {size - 1}"):
+        tabulate(sim, max_states=size - 1)
     for bad in (0, True, 2.5):
         with pytest.raises(rg.ValidationError, match="max_states must be a positive integer"):
             tabulate(sim, max_states=bad)
