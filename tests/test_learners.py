@@ -397,10 +397,10 @@ def test_noise_dagger_history_loss_is_on_the_noisy_roll_in():
 
 
 @pytest.mark.parametrize("rate", [0, 0.0, 1, 1.0, np.float32(0.5), np.int64(1)])
-def test_check_rate_accepts_the_closed_unit_interval(rate):
-    from regretgap.learners.querying import check_rate
+def test_deviation_rate_accepts_the_closed_unit_interval(rate):
+    from regretgap._checks import check_probability
 
-    assert check_rate(rate) == float(rate)
+    assert check_probability("deviation_rate", rate) == float(rate)
     c = theorem_4_5(4)
     res = rg.dagger(
         c.game,

@@ -371,3 +371,27 @@ def test_best_iterate_is_the_least_held_out_disagreement() -> None:
     v = res.history.validation
     assert res.best_round == 1 and v[1] < v[0] < v[2]
     np.testing.assert_array_equal(res.policy.table(c.game)[1, 1], c.expert[1])
+
+
+def test_auto_is_tabular_on_a_table_simulator_after_one_drawn_start() -> None:
+    """``adversary="auto"`` on a simulator with ``num_states`` draws one start from ``rng``
+    to see the state type (kept: the stream the report's numbers came from), then runs the
+    tabular adversary: the same run as ``"tabular"`` with ``rng`` advanced by that draw."""
+    c, _, demos = _t45(4, n_demos=20)
+    sim = c.game.simulator()
+    kw = {"rollouts": 8, "adversary_episodes": 16, "adversary_batch": 8, "rounds": 2}
+
+    def run(adversary: str, rng: np.random.Generator):
+        return blades(
+            sim, policy_recommender(c.expert), rng=rng, demos=demos,
+            policy_class=ObservationTable((3, 3)), adversary=adversary, **kw,
+        )  # fmt: skip
+
+    auto = run("auto", np.random.default_rng(5))
+    rng = np.random.default_rng(5)
+    sim.reset(rng, 1)
+    tabular = run("tabular", rng)
+    assert auto.history == tabular.history
+    np.testing.assert_array_equal(auto.policy.table(c.game), tabular.policy.table(c.game))
+    plain = run("tabular", np.random.default_rng(5))  # without the draw: another stream
+    assert plain.history != auto.history

@@ -28,7 +28,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from regretgap._checks import check_count, check_rng
+from regretgap._checks import check_count, check_probability, check_rng
 from regretgap._ftl import follow_the_leader
 from regretgap._repr import short_repr
 from regretgap.data import QueryableExpert, rollout
@@ -97,15 +97,6 @@ def noisy_play(game: MarkovGame, sigma: np.ndarray, rate: float) -> np.ndarray:
     return x.reshape(sigma.shape)
 
 
-def check_rate(rate: Any) -> float:
-    """``deviation_rate``: a probability in ``[0, 1]`` (ValidationError otherwise)."""
-    if isinstance(rate, bool) or not isinstance(rate, (int, float, np.floating, np.integer)):
-        raise ValidationError(f"deviation_rate must be a probability in [0, 1], got {rate!r}")
-    if not 0 <= float(rate) <= 1:
-        raise ValidationError(f"deviation_rate must be a probability in [0, 1], got {rate!r}")
-    return float(rate)
-
-
 def _estimated_loss(
     game: MarkovGame,
     sigma: np.ndarray,
@@ -141,7 +132,7 @@ def _query_loop(
 ) -> BladesResult:
     rng = check_rng(rng)
     rounds = check_count("rounds", rounds)
-    rate = check_rate(rate)
+    rate = check_probability("deviation_rate", rate)
     cls = check_policy_class(policy_class, game, rng)
     if not isinstance(expert, QueryableExpert):
         raise ValidationError(f"expert must be a QueryableExpert, got {type(expert).__name__}")

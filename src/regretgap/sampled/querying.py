@@ -392,14 +392,6 @@ class NoisyPlay:
         return self._sim.step(states, played, rng)
 
 
-def check_rate(rate: Any) -> float:
-    """``deviation_rate``: a probability in ``[0, 1]`` (ValidationError otherwise)."""
-    ok = isinstance(rate, (int, float, np.floating, np.integer)) and not isinstance(rate, bool)
-    if not ok or not 0 <= float(rate) <= 1:
-        raise ValidationError(f"deviation_rate must be a probability in [0, 1], got {rate!r}")
-    return float(rate)
-
-
 def dagger(
     sim: Any,
     expert: Callable[..., np.ndarray],
@@ -431,7 +423,7 @@ def dagger(
     Arguments and result as in :func:`blades`; ``history.agent`` is ``-1`` and
     ``history.loss`` the mean disagreement ``1 - sigma_n(a_E | x)`` on the roll-in.
     """
-    rate = check_rate(deviation_rate)
+    rate = check_probability("deviation_rate", deviation_rate)
     rollouts = check_count("rollouts", rollouts)
     setup = _setup(
         sim, expert, rng, policy_class, demos, rounds, query_budget, validation_fraction, rollouts
