@@ -50,6 +50,10 @@ def test_checks_name_the_argument_and_what_it_got():
         _checks.check_count("episodes", 1, minimum=2)
     with pytest.raises(rg.ValidationError, match="epsilon must be a probability"):
         _checks.check_probability("epsilon", 1.5)
+    assert _checks.check_fraction("fraction", np.float32(0.25)) == 0.25
+    for bad in (0, 1, 1.0, True, float("nan"), "0.5"):
+        with pytest.raises(rg.ValidationError, match=r"^fraction must lie in \(0, 1\), got"):
+            _checks.check_fraction("fraction", bad)
     generator = r"rng must be a numpy\.random\.Generator, got int$"
     with pytest.raises(rg.ValidationError, match=generator):
         _checks.check_rng(0)

@@ -410,3 +410,18 @@ def test_the_learners_import_nothing_that_holds_rewards() -> None:
         "regretgap.sampled.adversary",
     }
     assert imported <= allowed, imported - allowed
+
+
+def test_two_episodes_are_enough_one_is_not() -> None:
+    """One episode is held out, so two is the least MALICE can split (the boundary)."""
+    _, sim, demos, policy = _setup()
+    two = demos.take(demos.episodes <= 1)
+    res = malice(
+        sim, two, rng=np.random.default_rng(0), policy_class=policy, rounds=1, rollouts=4,
+        adversary_episodes=8,
+    )  # fmt: skip
+    assert len(res.iterates) == 2
+    for bad in (True, "0.2", np.nan):
+        with pytest.raises(ValidationError, match=r"validation_fraction must lie in \(0, 1\)"):
+            malice(sim, demos, rng=np.random.default_rng(0), policy_class=policy,
+                   validation_fraction=bad)  # fmt: skip

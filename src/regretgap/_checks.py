@@ -41,6 +41,18 @@ def check_probability(name: str, value: Any) -> float:
     return float(value)
 
 
+def check_fraction(name: str, value: Any) -> float:
+    """``value`` as a ``float`` if it is a number strictly between 0 and 1 (not a bool):
+    held-out fractions, confidence levels."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float, np.integer, np.floating))
+        or not 0 < value < 1
+    ):
+        raise ValidationError(f"{name} must lie in (0, 1), got {value!r}")
+    return float(value)
+
+
 def check_rng(rng: Any, name: str = "rng") -> np.random.Generator:
     """``rng`` if it is a ``numpy.random.Generator`` (every random choice takes one)."""
     if not isinstance(rng, np.random.Generator):

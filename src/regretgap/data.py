@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from regretgap import _kernels
-from regretgap._checks import check_count, check_rng
+from regretgap._checks import check_count, check_fraction, check_rng
 from regretgap._repr import short_repr
 from regretgap.deviations import agent_axes, as_deviation
 from regretgap.errors import ValidationError
@@ -179,8 +179,7 @@ class MonteCarloEstimate:
 
     def hoeffding_halfwidth(self, delta: float) -> np.ndarray:
         """Half-width ``t`` with ``P(|mean_i - J_i| >= t) <= delta`` for each agent (Hoeffding)."""
-        if not 0 < delta < 1:
-            raise ValidationError(f"delta must lie in (0, 1), got {delta}")
+        delta = check_fraction("delta", delta)
         return (self.high - self.low) * np.sqrt(np.log(2.0 / delta) / (2.0 * self.n))
 
 
@@ -243,8 +242,7 @@ class Demonstrations:
         self, fraction: float, rng: np.random.Generator
     ) -> tuple[Demonstrations, Demonstrations]:
         """Random ``(train, held_out)`` split with ``fraction`` of the trajectories held out."""
-        if not 0 < fraction < 1:
-            raise ValidationError(f"fraction must lie in (0, 1), got {fraction}")
+        fraction = check_fraction("fraction", fraction)
         n = len(self)
         k = round(fraction * n)
         if k < 1 or k >= n:

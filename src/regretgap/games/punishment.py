@@ -31,7 +31,7 @@ from typing import NamedTuple
 import numpy as np
 import scipy.sparse as sp
 
-from regretgap._checks import check_count, check_rng
+from regretgap._checks import check_count, check_fraction, check_rng
 from regretgap._repr import short_repr
 from regretgap.errors import ValidationError
 from regretgap.game import MarkovGame
@@ -90,8 +90,7 @@ def punishment_game(
         check_count(name, v)
     if not 1 <= branching <= min(normal, punish):
         raise ValidationError(f"branching must be in 1..{min(normal, punish)}, got {branching}")
-    if not 0 < coordinate < 1:
-        raise ValidationError(f"coordinate must lie in (0, 1), got {coordinate}")
+    check_fraction("coordinate", coordinate)
     num_states = normal + 2 * punish
     num_joint = 9
     region = np.concatenate([np.zeros(normal, int), np.ones(punish, int), np.full(punish, 2)])

@@ -25,7 +25,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from regretgap._checks import check_count, check_rng
+from regretgap._checks import check_count, check_fraction, check_rng
 from regretgap._repr import short_repr
 from regretgap.data import Demonstrations, as_demonstrations
 from regretgap.errors import ValidationError
@@ -78,8 +78,7 @@ class Samples:
 
     def split(self, fraction: float, rng: np.random.Generator) -> tuple[Samples, Samples]:
         """``(train, held_out)`` by whole episodes, ``fraction`` of them held out (>= 1)."""
-        if not 0 < fraction < 1:
-            raise ValidationError(f"fraction must lie in (0, 1), got {fraction}")
+        fraction = check_fraction("fraction", fraction)
         check_rng(rng)
         ids = np.unique(self.episodes)
         if ids.size < 2:

@@ -25,7 +25,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from regretgap._checks import check_count, check_probability, check_rng
+from regretgap._checks import check_count, check_fraction, check_probability, check_rng
 from regretgap._ftl import follow_the_leader
 from regretgap._repr import short_repr
 from regretgap.errors import ValidationError
@@ -184,14 +184,7 @@ def _setup(
     check_rng(rng)
     policy = check_policy(policy, sim)
     rounds = check_count("rounds", rounds)
-    if (
-        isinstance(validation_fraction, bool)
-        or not isinstance(validation_fraction, (int, float))
-        or not 0 < validation_fraction < 1
-    ):
-        raise ValidationError(
-            f"validation_fraction must lie in (0, 1), got {validation_fraction!r}"
-        )
+    check_fraction("validation_fraction", validation_fraction)
     counting = CountingExpert(expert, sim.num_actions, query_budget)
     cost = episodes_per_round * int(sim.horizon)
     if counting.budget is not None and counting.budget < cost:

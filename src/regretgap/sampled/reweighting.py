@@ -47,7 +47,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from regretgap._checks import check_count, check_rng, check_simulator_members
+from regretgap._checks import check_count, check_fraction, check_rng, check_simulator_members
 from regretgap._ftl import follow_the_leader
 from regretgap._repr import short_repr
 from regretgap.errors import ValidationError
@@ -291,12 +291,7 @@ def _reweighting_loop(
     ):
         raise ValidationError(f"max_weight must be a finite number > 0, got {max_weight!r}")
     max_weight = float(max_weight)
-    if isinstance(validation_fraction, bool) or not isinstance(
-        validation_fraction, (int, float, np.floating)
-    ):
-        raise ValidationError(f"validation_fraction must be a number, got {validation_fraction!r}")
-    if not 0 < validation_fraction < 1:
-        raise ValidationError(f"validation_fraction must lie in (0, 1), got {validation_fraction}")
+    check_fraction("validation_fraction", validation_fraction)
     demos = _check_demos(demos, sizes, horizon)
     # the split is the first draw from rng (documented: tests rebuild the J-BC iterate)
     train, held = demos.split(float(validation_fraction), rng)
