@@ -425,3 +425,28 @@ def test_two_episodes_are_enough_one_is_not() -> None:
         with pytest.raises(ValidationError, match=r"validation_fraction must lie in \(0, 1\)"):
             malice(sim, demos, rng=np.random.default_rng(0), policy_class=policy,
                    validation_fraction=bad)  # fmt: skip
+
+
+@pytest.mark.parametrize("learner", [malice, alice])
+def test_each_iterate_is_scored_once_in_order(learner, monkeypatch) -> None:
+    """``history.validation[k]`` is iterate ``k``'s held-out loss: the loop scores
+    ``iterates[0], iterates[1], ...`` in turn, the last one in the extra pass after the
+    last round (not an earlier iterate twice)."""
+    from regretgap.sampled import reweighting
+
+    scored: list = []
+    original = reweighting._weighted_log_loss
+
+    def spy(sigma, *args, **kwargs):
+        scored.append(sigma)
+        return original(sigma, *args, **kwargs)
+
+    monkeypatch.setattr(reweighting, "_weighted_log_loss", spy)
+    _, sim, demos, policy = _setup()
+    extra = {"adversary_episodes": 8} if learner is malice else {}
+    res = learner(
+        sim, demos, rng=np.random.default_rng(0), policy_class=policy, rounds=3, rollouts=4,
+        **extra,
+    )  # fmt: skip
+    assert len(scored) == len(res.iterates) == len(res.history.validation) == 4
+    assert all(a is b for a, b in zip(scored, res.iterates, strict=True))
