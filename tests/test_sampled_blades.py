@@ -395,3 +395,56 @@ def test_auto_is_tabular_on_a_table_simulator_after_one_drawn_start() -> None:
     np.testing.assert_array_equal(auto.policy.table(c.game), tabular.policy.table(c.game))
     plain = run("tabular", np.random.default_rng(5))  # without the draw: another stream
     assert plain.history != auto.history
+
+
+def test_noisy_play_draws_every_action_of_every_agent_uniformly() -> None:
+    """DAgger's noise at rate 1: each agent's played action is uniform over all of its own
+    (action 0 included), whatever was recommended. Counts within 5 binomial sigmas."""
+    from regretgap.sampled.querying import NoisyPlay
+
+    class Recording:
+        num_actions = (2, 3)
+
+        def step(self, states, joint_actions, rng):
+            self.played = np.asarray(joint_actions)
+            return states
+
+    sim = Recording()
+    n = 60_000
+    NoisyPlay(sim, 1.0).step(np.zeros(n, dtype=int), np.full(n, 5), np.random.default_rng(0))
+    for i, k in enumerate((2, 3)):
+        counts = np.bincount(np.unravel_index(sim.played, (2, 3))[i], minlength=k)
+        p = 1 / k
+        assert np.all(np.abs(counts - n * p) <= 5 * np.sqrt(n * p * (1 - p))), (i, counts)
+    NoisyPlay(sim, 0.0).step(np.zeros(4, dtype=int), np.full(4, 5), np.random.default_rng(0))
+    np.testing.assert_array_equal(sim.played, 5)  # rate 0: the recommendation is played
+
+
+def test_a_budget_of_exactly_one_round_is_enough() -> None:
+    c, _, demos = _t45(4, n_demos=20)
+    kw = {"rollouts": 4, "adversary_episodes": 8, "adversary_batch": 4}
+    cost = blades_episodes_per_round(2, **kw) * 4
+    run = dict(demos=demos, rounds=3, policy_class=ObservationTable((3, 3)), **kw)
+    sim, expert = c.game.simulator(), policy_recommender(c.expert)
+    res = blades(sim, expert, rng=np.random.default_rng(0), query_budget=cost, **run)
+    assert res.queries == cost and len(res.history.loss) == 1  # one round, then stop
+    with pytest.raises(ValidationError, match="below one round"):
+        blades(sim, expert, rng=np.random.default_rng(0), query_budget=cost - 1, **run)
+
+
+def test_optimism_is_off_unless_asked() -> None:
+    """``optimism=True`` values untried deviation steps at 1 (tabular adversary): it changes
+    what BLADES explores, and the default is off."""
+    c, _, demos = _t45(4, n_demos=20)
+    kw = {"rollouts": 4, "adversary_episodes": 8, "adversary_batch": 4, "rounds": 2}
+
+    def run(**extra):
+        return blades(
+            c.game.simulator(), policy_recommender(c.expert), rng=np.random.default_rng(0),
+            demos=demos, adversary="tabular", policy_class=ObservationTable((3, 3)), **kw,
+            **extra,
+        ).history  # fmt: skip
+
+    default = run()
+    assert default == run(optimism=False)
+    assert default != run(optimism=True)
