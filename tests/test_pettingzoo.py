@@ -459,3 +459,20 @@ def test_as_simulator_rejects_non_discrete_actions():
     with pytest.raises(rg.ValidationError, match="ParallelEnv"):
         as_simulator(3, horizon=2)
     assert isinstance(EnvState(0, (), {}, False), EnvState)
+
+
+def test_tabulate_keeps_an_ended_episode_absorbing():
+    """CoinEnv ends after 2 of H = 4 steps: the 7 counters reached at h = 2 are done and
+    stay the same 7 states at h = 3, each moving to its own copy under every action."""
+    from regretgap.pettingzoo import tabulate
+
+    tab = tabulate(as_simulator(CoinEnv, horizon=4))
+    assert np.bincount(tab.steps).tolist() == [1, 4, 7, 7]
+    late = np.flatnonzero(tab.steps >= 2)
+    assert all(tab.states[k].done for k in late)
+    t = tab.game.transition_tensor()
+    at2, at3 = np.flatnonzero(tab.steps == 2), np.flatnonzero(tab.steps == 3)
+    counters = {k: float(tab.states[k].observations["x"][0]) for k in late}
+    for s in at2:
+        succ = np.flatnonzero(t[s].sum(axis=0))
+        assert len(succ) == 1 and succ[0] in at3 and counters[succ[0]] == counters[s]
