@@ -184,7 +184,7 @@ def _setup(
     check_rng(rng)
     policy = check_policy(policy, sim)
     rounds = check_count("rounds", rounds)
-    check_fraction("validation_fraction", validation_fraction)
+    fraction = check_fraction("validation_fraction", validation_fraction)
     counting = CountingExpert(expert, sim.num_actions, query_budget)
     cost = episodes_per_round * int(sim.horizon)
     if counting.budget is not None and counting.budget < cost:
@@ -200,7 +200,7 @@ def _setup(
             raise ValidationError(
                 f"demos.features have {checked.features.shape[1]} columns, the simulator {d}"
             )
-    return _Setup(policy, counting, checked, rounds, float(validation_fraction), cost)
+    return _Setup(policy, counting, checked, rounds, fraction, cost)
 
 
 def _query_loop(

@@ -291,10 +291,10 @@ def _reweighting_loop(
     ):
         raise ValidationError(f"max_weight must be a finite number > 0, got {max_weight!r}")
     max_weight = float(max_weight)
-    check_fraction("validation_fraction", validation_fraction)
+    fraction = check_fraction("validation_fraction", validation_fraction)
     demos = _check_demos(demos, sizes, horizon)
     # the split is the first draw from rng (documented: tests rebuild the J-BC iterate)
-    train, held = demos.split(float(validation_fraction), rng)
+    train, held = demos.split(fraction, rng)
     d = np.asarray(sim.observe(sim.reset(rng, 1), 0), dtype=np.float64).shape[-1]
     if demos.features.shape[1] != d:
         raise ValidationError(
